@@ -1,0 +1,10 @@
+.PHONY: run test lint bench
+
+run:  ## serve on http://127.0.0.1:8000 with SQLite, a shared file cache and demo data
+	scripts/run.sh
+
+test:  ## the whole suite, on SQLite and on PostgreSQL (with a real Redis)
+	scripts/test.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .

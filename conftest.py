@@ -1,0 +1,116 @@
+"""Shared fixtures: users, API clients, a real Redis, test-only settings."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """PostgreSQL-only tests are deselected on SQLite; the suite's PG pass runs them."""
+    if connection.vendor == "postgresql":
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("postgresql") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    redis = os.environ.get("TEST_REDIS_URL") or "none"
+    return f"database: {connection.vendor}; redis: {redis}"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings) -> None:  # type: ignore[no-untyped-def]
+    """Fast hashing and a private in-memory cache per test (Redis tests opt in)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": uuid.uuid4().hex,
+        }
+    }
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        if IN_CI:
+            pytest.fail("CI=true but TEST_REDIS_URL is not set: Redis tests must run")
+        pytest.skip("no Redis server: set TEST_REDIS_URL (the test command does)")
+    return url
+
+
+@pytest.fixture
+def redis_cache(settings, redis_url: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Point the default cache at the real Redis, under a prefix of this test's own."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    yield
+    from django.core.cache import cache
+
+    cache.delete_pattern("*")
+
+
+@pytest.fixture
+def market_data() -> Path:
+    path = SHARED_DATA / "EURUSD_1h.csv"
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"CI=true but the shared market data is missing: {path.name}")
+        pytest.skip("shared market data (shared/data/EURUSD_1h.csv) is not present")
+    return path
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user(
+        username="alice", password="pw-alice-1"
+    )
+
+
+@pytest.fixture
+def other_user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user(username="bob", password="pw-bob-1")
+
+
+@pytest.fixture
+def staff_user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user(
+        username="staff", password="pw-staff-1", is_staff=True
+    )
+
+
+@pytest.fixture
+def user_client(user) -> APIClient:  # type: ignore[no-untyped-def]
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def staff_client(staff_user) -> APIClient:  # type: ignore[no-untyped-def]
+    client = APIClient()
+    client.force_authenticate(staff_user)
+    return client

@@ -1,0 +1,132 @@
+"""Query-parameter filters shared by the signal list, feed and stats."""
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .models import Direction, Outcome, Signal, Status, Timeframe
+from .serializers import PAIR_REGEX
+
+PAIR_PATTERN = re.compile(PAIR_REGEX)
+
+
+class PairListField(forms.CharField):
+    """One pair or several, comma separated; each must match the pair regex."""
+
+    def clean(self, value: Any) -> list[str] | None:
+        value = super().clean(value)
+        if not value:
+            return None
+        pairs = [item.strip() for item in value.split(",")]
+        bad = [pair for pair in pairs if not PAIR_PATTERN.match(pair)]
+        if bad:
+            raise forms.ValidationError(
+                "Not a valid pair (upper-case BASE/QUOTE such as EUR/USD): "
+                + ", ".join(bad)
+            )
+        return pairs
+
+
+class PairListFilter(django_filters.Filter):
+    field_class = PairListField
+
+    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class InstantField(forms.CharField):
+    """An ISO 8601 date-time (naive means UTC) or a plain date."""
+
+    def __init__(self, *args: Any, end_of_day: bool = False, **kwargs: Any) -> None:
+        self.end_of_day = end_of_day
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value: Any) -> datetime | None:
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            day = parse_date(value) if len(value) == 10 else None
+            # An unencoded "+01:00" offset arrives as " 01:00".
+            moment = (
+                None
+                if day
+                else (parse_datetime(value) or parse_datetime(value.replace(" ", "+")))
+            )
+        except ValueError:
+            moment = day = None
+        if day is not None:
+            moment = datetime.combine(day, time.min)
+            if self.end_of_day:
+                moment += timedelta(days=1) - timedelta(microseconds=1)
+        if moment is None:
+            raise forms.ValidationError(
+                "Not a valid ISO 8601 date or date-time, e.g. 2026-01-05T14:00:00Z."
+            )
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=UTC)
+        return moment
+
+
+class InstantFilter(django_filters.Filter):
+    field_class = InstantField
+
+
+class SinceFilter(InstantFilter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, lookup_expr="gte", **kwargs)
+
+
+class UntilFilter(InstantFilter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, lookup_expr="lte", end_of_day=True, **kwargs)
+
+
+class SignalFilter(django_filters.FilterSet):
+    """Filters of the list, feed and stats (ordering belongs to the list only)."""
+
+    pair = PairListFilter(help_text="One pair, or several comma separated.")
+    timeframe = django_filters.ChoiceFilter(choices=Timeframe.choices)
+    direction = django_filters.ChoiceFilter(choices=Direction.choices)
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
+    min_confidence = django_filters.NumberFilter(
+        field_name="confidence", lookup_expr="gte"
+    )
+    max_confidence = django_filters.NumberFilter(
+        field_name="confidence", lookup_expr="lte"
+    )
+    since = SinceFilter(
+        field_name="timestamp", help_text="timestamp ≥ since (inclusive)."
+    )
+    until = UntilFilter(
+        field_name="timestamp", help_text="timestamp ≤ until (inclusive)."
+    )
+
+    class Meta:
+        model = Signal
+        fields: list[str] = []
+
+
+class SignalListFilter(SignalFilter):
+    ordering = django_filters.OrderingFilter(
+        fields=(("timestamp", "timestamp"), ("confidence", "confidence")),
+        help_text="timestamp, -timestamp, confidence, -confidence; default -timestamp",
+    )
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        ordering = self.form.cleaned_data.get("ordering")
+        if ordering:
+            # A unique tie-breaker keeps pages stable when values repeat.
+            tie = "id" if ordering[0].lstrip("-") == ordering[0] else "-id"
+            queryset = queryset.order_by(*ordering, tie)
+        return queryset

@@ -1,0 +1,154 @@
+from django.db import models
+from django.db.models import F, Q
+
+from .querysets import CandleQuerySet, SignalQuerySet
+
+PRICE = {"max_digits": 20, "decimal_places": 8}
+PIPS = {"max_digits": 16, "decimal_places": 4}
+
+
+class Timeframe(models.TextChoices):
+    M1 = "1m"
+    M5 = "5m"
+    M15 = "15m"
+    M30 = "30m"
+    H1 = "1h"
+    H4 = "4h"
+    D1 = "1d"
+
+
+TIMEFRAME_SECONDS = {
+    "1m": 60,
+    "5m": 300,
+    "15m": 900,
+    "30m": 1800,
+    "1h": 3600,
+    "4h": 14400,
+    "1d": 86400,
+}
+
+
+class Direction(models.TextChoices):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active"
+    CLOSED = "closed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class Outcome(models.TextChoices):
+    PENDING = "pending"
+    WIN = "win"
+    LOSS = "loss"
+    BREAKEVEN = "breakeven"
+
+
+class Signal(models.Model):
+    pair = models.CharField(max_length=25)
+    timeframe = models.CharField(max_length=3, choices=Timeframe.choices)
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    entry_price = models.DecimalField(**PRICE)
+    stop_loss = models.DecimalField(**PRICE)
+    take_profit = models.DecimalField(**PRICE)
+    confidence = models.DecimalField(max_digits=5, decimal_places=2)
+    status = models.CharField(
+        max_length=9, choices=Status.choices, default=Status.ACTIVE
+    )
+    outcome = models.CharField(
+        max_length=9, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    timestamp = models.DateTimeField(help_text="Open time of the signal's candle.")
+    risk_reward = models.DecimalField(max_digits=12, decimal_places=4)
+    strategy = models.CharField(max_length=50, default="manual")
+    indicators = models.JSONField(default=dict, blank=True)
+    reasoning = models.TextField(blank=True, default="")
+    exit_price = models.DecimalField(null=True, blank=True, **PRICE)
+    pips = models.DecimalField(null=True, blank=True, **PIPS)
+    mae_pips = models.DecimalField(null=True, blank=True, **PIPS)
+    mfe_pips = models.DecimalField(null=True, blank=True, **PIPS)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SignalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pair", "timeframe", "strategy", "timestamp"],
+                name="uniq_signal_pair_tf_strategy_ts",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=100),
+                name="signal_confidence_0_100",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        direction="buy",
+                        stop_loss__lt=F("entry_price"),
+                        take_profit__gt=F("entry_price"),
+                    )
+                    | Q(
+                        direction="sell",
+                        stop_loss__gt=F("entry_price"),
+                        take_profit__lt=F("entry_price"),
+                    )
+                ),
+                name="signal_levels_match_direction",
+            ),
+        ]
+        indexes = [
+            # Unfiltered newest-first pages and the feed walk this one.
+            models.Index(fields=["-timestamp", "-id"], name="idx_timestamp_id"),
+            models.Index(
+                fields=["pair", "-timestamp", "-id"], name="idx_pair_timestamp"
+            ),
+            models.Index(
+                fields=["pair", "status", "-timestamp", "-id"],
+                name="idx_pair_status_timestamp",
+            ),
+            models.Index(
+                fields=["status", "-confidence"], name="idx_status_confidence"
+            ),
+            models.Index(
+                fields=["pair", "outcome", "-timestamp", "-id"],
+                name="idx_pair_outcome_timestamp",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = f"{self.timestamp:%Y-%m-%d %H:%M}"
+        return f"{self.direction} {self.pair} {self.timeframe} @ {when}"
+
+
+class Candle(models.Model):
+    pair = models.CharField(max_length=25)
+    timeframe = models.CharField(max_length=3, choices=Timeframe.choices)
+    timestamp = models.DateTimeField(help_text="Open time of the candle (UTC).")
+    open = models.DecimalField(**PRICE)
+    high = models.DecimalField(**PRICE)
+    low = models.DecimalField(**PRICE)
+    close = models.DecimalField(**PRICE)
+    volume = models.DecimalField(max_digits=24, decimal_places=8, default=0)
+
+    objects = CandleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pair", "timeframe", "timestamp"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pair", "timeframe", "timestamp"], name="uniq_candle_pair_tf_ts"
+            ),
+            models.CheckConstraint(
+                condition=Q(high__gte=F("low")), name="candle_high_not_below_low"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pair} {self.timeframe} {self.timestamp:%Y-%m-%d %H:%M}"
