@@ -123,22 +123,7 @@ class KeysetPagination(BasePagination):
                 forward = direction == "n"
             except (signing.BadSignature, ValueError, TypeError):
                 raise ValidationError({"cursor": ["Invalid cursor."]}) from None
-        if boundary is None:
-            rows = list(queryset.order_by("-timestamp", "-id")[: size + 1])
-        elif forward:
-            stamp, pk = boundary
-            rows = list(
-                queryset.filter(timestamp__lte=stamp)
-                .filter(Q(timestamp__lt=stamp) | Q(id__lt=pk))
-                .order_by("-timestamp", "-id")[: size + 1]
-            )
-        else:
-            stamp, pk = boundary
-            rows = list(
-                queryset.filter(timestamp__gte=stamp)
-                .filter(Q(timestamp__gt=stamp) | Q(id__gt=pk))
-                .order_by("timestamp", "id")[: size + 1]
-            )
+        rows = list(self.window(queryset, boundary, forward)[: size + 1])
         more = len(rows) > size
         rows = rows[:size]
         if not forward:
@@ -147,6 +132,30 @@ class KeysetPagination(BasePagination):
         self.has_previous = bool(rows) and (boundary is not None if forward else more)
         self.rows = rows
         return rows
+
+    @staticmethod
+    def window(
+        queryset: QuerySet, boundary: tuple[datetime, int] | None, forward: bool
+    ) -> QuerySet:
+        """Rows past the boundary in walking order, read from a (timestamp, id) index.
+
+        `timestamp <= t` is the index condition that starts the scan at the cursor;
+        the OR only skips the rows of the boundary's own timestamp already served.
+        """
+        if boundary is None:
+            return queryset.order_by("-timestamp", "-id")
+        stamp, pk = boundary
+        if forward:
+            return (
+                queryset.filter(timestamp__lte=stamp)
+                .filter(Q(timestamp__lt=stamp) | Q(id__lt=pk))
+                .order_by("-timestamp", "-id")
+            )
+        return (
+            queryset.filter(timestamp__gte=stamp)
+            .filter(Q(timestamp__gt=stamp) | Q(id__gt=pk))
+            .order_by("timestamp", "id")
+        )
 
     def _link(self, row: Any, direction: str) -> str:
         token = signing.dumps(

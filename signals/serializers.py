@@ -88,6 +88,18 @@ class SignalSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class SignalBulkUpdateItemSerializer(SignalSerializer):
+    """Documents one item of a bulk update: the id and the fields to change."""
+
+    id = serializers.IntegerField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "id":
+                field.required = False
+
+
 class BulkCreateResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     ids = serializers.ListField(child=serializers.IntegerField())

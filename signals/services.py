@@ -132,3 +132,19 @@ def signal_update(*, signal: Signal, data: dict[str, Any]) -> Signal:
     signals_bulk_update(changes=[(signal.pk, data)])
     signal.refresh_from_db()
     return signal
+
+
+def signal_save(*, signal: Signal) -> Signal:
+    """Save one signal edited field by field (the admin), deriving computed fields."""
+    with transaction.atomic():
+        signal_derive(signal).save()
+        transaction.on_commit(signals_cache_bump)
+    return signal
+
+
+def signals_delete(*, queryset: Any) -> int:
+    """Delete signals and invalidate cached answers."""
+    with transaction.atomic():
+        deleted, _ = queryset.delete()
+        transaction.on_commit(signals_cache_bump)
+    return deleted

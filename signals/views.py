@@ -19,6 +19,7 @@ from .serializers import (
     BulkCreateResultSerializer,
     BulkErrorSerializer,
     BulkUpdateResultSerializer,
+    SignalBulkUpdateItemSerializer,
     SignalListSerializer,
     SignalSerializer,
     SignalStatsSerializer,
@@ -67,7 +68,6 @@ class SignalViewSet(
 ):
     queryset = Signal.objects.all()
     permission_classes = [ReadAnyoneWriteStaffOrPermitted]
-    pagination_class = PagePagination
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -76,12 +76,8 @@ class SignalViewSet(
         return SignalListFilter if self.action == "list" else SignalFilter
 
     @property
-    def paginator(self) -> Any:
-        if not hasattr(self, "_paginator"):
-            self._paginator = (
-                KeysetPagination() if self.action == "feed" else PagePagination()
-            )
-        return self._paginator
+    def pagination_class(self) -> type:
+        return KeysetPagination if self.action == "feed" else PagePagination
 
     def get_queryset(self) -> Any:
         if self.action in ("list", "feed"):
@@ -138,7 +134,7 @@ class SignalViewSet(
         filters=True,
         responses=SignalStatsSerializer,
     )
-    @action(detail=False, methods=["get"], pagination_class=None)
+    @action(detail=False, methods=["get"])
     @cached_response(signals_namespace)
     def stats(self, request: Request) -> Response:
         queryset = self.filter_queryset(Signal.objects.all())
@@ -153,7 +149,7 @@ class SignalViewSet(
     @extend_schema(
         methods=["PATCH"],
         summary="Update a list of {id, ...fields}, all or nothing",
-        request=SignalSerializer(many=True, partial=True),
+        request=SignalBulkUpdateItemSerializer(many=True),
         responses={200: BulkUpdateResultSerializer, 400: BulkErrorSerializer},
     )
     @action(detail=False, methods=["post", "patch"], url_path="bulk")
