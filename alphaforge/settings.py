@@ -190,6 +190,18 @@ PIP_SIZES = {
     pair.strip(): value.strip()
     for pair, _, value in (item.partition("=") for item in env_list("PIP_SIZES"))
 }
+KLINES_BASE_URL = os.environ.get("KLINES_BASE_URL", "https://api.binance.com")
+KLINES_TIMEOUT = float(os.environ.get("KLINES_TIMEOUT") or 10)
+
+# Overrides of the default strategy's parameters (signals.strategy.StrategyParams),
+# e.g. SIGNAL_STRATEGY_PARAMS="atr_stop_multiple=2,risk_reward=1.5".
+SIGNAL_STRATEGY_PARAMS = {
+    name.strip(): value.strip()
+    for name, _, value in (
+        item.partition("=") for item in env_list("SIGNAL_STRATEGY_PARAMS")
+    )
+}
+MARKET_DATA_PROVIDER = os.environ.get("MARKET_DATA_PROVIDER", "database")
 
 # A bulk body of BULK_MAX_ITEMS signals is a few MB; refuse anything far larger.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 16 * 1024 * 1024)

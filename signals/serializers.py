@@ -4,7 +4,8 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from .models import Signal
+from .generation import SKIP_REASONS
+from .models import Signal, Timeframe
 from .pricing import levels_error
 from .querysets import MINIMAL_FIELDS
 
@@ -153,3 +154,26 @@ class SignalStatsSerializer(serializers.Serializer):
     total_pips = serializers.FloatField()
     by_pair = PairStatsSerializer(many=True)
     calibration = CalibrationSerializer()
+
+
+class GenerateRequestSerializer(serializers.Serializer):
+    """Both optional: SIGNAL_PAIRS and SIGNAL_TIMEFRAME by default."""
+
+    pairs = serializers.ListField(
+        child=serializers.CharField(max_length=25, validators=[pair_validator]),
+        allow_empty=False,
+        max_length=1000,
+        required=False,
+    )
+    timeframe = serializers.ChoiceField(choices=Timeframe.choices, required=False)
+
+
+class SkippedPairSerializer(serializers.Serializer):
+    pair = serializers.CharField()
+    reason = serializers.ChoiceField(choices=SKIP_REASONS)
+
+
+class GenerateResultSerializer(serializers.Serializer):
+    generated = SignalSerializer(many=True)
+    skipped = SkippedPairSerializer(many=True)
+    duration_ms = serializers.FloatField()

@@ -76,8 +76,13 @@ def _duplicates(signals: Sequence[Signal]) -> dict[str, dict[str, list[str]]]:
 
 
 def signals_bulk_create(*, items: Iterable[dict[str, Any]]) -> list[Signal]:
-    """Insert validated signals all or nothing; raises BulkError on duplicate keys."""
-    signals = [signal_derive(Signal(**item)) for item in items]
+    """Insert validated signal fields all or nothing; BulkError on duplicate keys."""
+    return signals_insert(signals=[Signal(**item) for item in items])
+
+
+def signals_insert(*, signals: Sequence[Signal]) -> list[Signal]:
+    """Insert unsaved signals all or nothing; raises BulkError on duplicate keys."""
+    signals = [signal_derive(signal) for signal in signals]
     errors = _duplicates(signals)
     if errors:
         raise BulkError(errors)

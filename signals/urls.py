@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from .views import SignalViewSet
@@ -6,4 +7,12 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("signals", SignalViewSet, basename="signal")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # Older clients call the generator here (no trailing slash, as they do).
+    path(
+        "signals/enhanced/generate",
+        SignalViewSet.as_view({"post": "generate"}),
+        name="signal-generate-enhanced",
+    ),
+]

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from . import services
 from .caching import SIGNALS_NAMESPACE, cached_response
 from .filters import SignalFilter, SignalListFilter
+from .generation import signals_generate
 from .models import Signal
 from .pagination import KeysetPagination, PagePagination
 from .permissions import ReadAnyoneWriteStaffOrPermitted
@@ -19,6 +20,8 @@ from .serializers import (
     BulkCreateResultSerializer,
     BulkErrorSerializer,
     BulkUpdateResultSerializer,
+    GenerateRequestSerializer,
+    GenerateResultSerializer,
     SignalBulkUpdateItemSerializer,
     SignalListSerializer,
     SignalSerializer,
@@ -139,6 +142,29 @@ class SignalViewSet(
     def stats(self, request: Request) -> Response:
         queryset = self.filter_queryset(Signal.objects.all())
         return Response(queryset.stats())
+
+    @extend_schema(
+        summary="Run the signal generator for pairs",
+        description=(
+            "Pairs are processed together; each yields at most one signal on its "
+            "latest candle or is skipped with a reason. Also served at "
+            "/api/signals/enhanced/generate for older clients."
+        ),
+        request=GenerateRequestSerializer,
+        responses=GenerateResultSerializer,
+    )
+    @action(detail=False, methods=["post"])
+    def generate(self, request: Request) -> Response:
+        serializer = GenerateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = signals_generate(**serializer.validated_data)
+        return Response(
+            {
+                "generated": SignalSerializer(result.generated, many=True).data,
+                "skipped": result.skipped,
+                "duration_ms": result.duration_ms,
+            }
+        )
 
     @extend_schema(
         methods=["POST"],

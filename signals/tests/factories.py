@@ -1,9 +1,10 @@
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import factory
 
-from signals.models import Signal
+from signals.models import TIMEFRAME_SECONDS, Candle, Signal
 from signals.pricing import risk_reward
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
@@ -44,3 +45,31 @@ def signal_payload(**overrides: object) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def candles_create(
+    pair: str,
+    high: Sequence[float],
+    low: Sequence[float],
+    close: Sequence[float],
+    *,
+    timeframe: str = "1h",
+    start: datetime = START,
+    open_: Sequence[float] | None = None,
+) -> list[Candle]:
+    """Store candles from price arrays, one timeframe apart, oldest first."""
+    step = timedelta(seconds=TIMEFRAME_SECONDS[timeframe])
+    opens = open_ if open_ is not None else close
+    candles = [
+        Candle(
+            pair=pair,
+            timeframe=timeframe,
+            timestamp=start + step * n,
+            open=Decimal(repr(float(o))).quantize(Decimal("1e-8")),
+            high=Decimal(repr(float(h))).quantize(Decimal("1e-8")),
+            low=Decimal(repr(float(lo))).quantize(Decimal("1e-8")),
+            close=Decimal(repr(float(c))).quantize(Decimal("1e-8")),
+        )
+        for n, (o, h, lo, c) in enumerate(zip(opens, high, low, close, strict=True))
+    ]
+    return Candle.objects.bulk_create(candles)

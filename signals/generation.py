@@ -1,0 +1,162 @@
+"""Signal generation: candles in, new signals out, for many pairs at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
+
+from . import indicators, strategy
+from .market_data import CandleWindow, MarketDataProvider, provider_for
+from .models import Signal
+from .pricing import levels_error
+from .services import BulkError, signals_insert
+
+NO_MARKET_DATA = "no market data"
+NOT_ENOUGH_CANDLES = "not enough candles"
+NO_SETUP = "no setup"
+ALREADY_GENERATED = "already generated"
+SKIP_REASONS = (NO_MARKET_DATA, NOT_ENOUGH_CANDLES, NO_SETUP, ALREADY_GENERATED)
+PRICE_STEP = Decimal("0.00000001")
+
+
+@dataclass
+class GenerationResult:
+    generated: list[Signal] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+
+def strategy_params() -> strategy.StrategyParams:
+    """The strategy's parameters: defaults overridden by SIGNAL_STRATEGY_PARAMS."""
+    types = {f.name: f.type for f in dataclasses.fields(strategy.StrategyParams)}
+    overrides: dict[str, Any] = {}
+    for name, raw in settings.SIGNAL_STRATEGY_PARAMS.items():
+        if name not in types:
+            raise ValueError(f"SIGNAL_STRATEGY_PARAMS: unknown parameter {name!r}")
+        overrides[name] = int(raw) if types[name] in (int, "int") else float(raw)
+    return strategy.StrategyParams(**overrides)
+
+
+def _price(value: float) -> Decimal:
+    return Decimal(repr(value)).quantize(PRICE_STEP)
+
+
+def signal_from_window(
+    window: CandleWindow, timeframe: str, params: strategy.StrategyParams
+) -> Signal | None:
+    """The unsaved signal the strategy gives on the window's last candle, if any."""
+    setup = strategy.evaluate(window.high, window.low, window.close, params)
+    if setup is None:
+        return None
+    entry = window.last_close
+    stop, target = _price(setup.stop_loss), _price(setup.take_profit)
+    if levels_error(setup.direction, entry, stop, target):
+        return None  # a stop distance lost to rounding: nothing to trade
+    snapshot = indicators.snapshot(window.high, window.low, window.close)
+    return Signal(
+        pair=window.pair,
+        timeframe=timeframe,
+        strategy=strategy.STRATEGY_NAME,
+        timestamp=window.timestamps[-1],
+        direction=setup.direction,
+        entry_price=entry,
+        stop_loss=stop,
+        take_profit=target,
+        confidence=Decimal(repr(setup.confidence)).quantize(Decimal("0.01")),
+        indicators={**setup.indicators, **snapshot},
+        reasoning=setup.reasoning,
+    )
+
+
+def _existing_keys(candidates: Sequence[Signal], timeframe: str) -> set[tuple]:
+    """(pair, timestamp) of the candidates already stored, in one query."""
+    if not candidates:
+        return set()
+    return set(
+        Signal.objects.filter(
+            timeframe=timeframe,
+            strategy=strategy.STRATEGY_NAME,
+            pair__in={s.pair for s in candidates},
+            timestamp__in={s.timestamp for s in candidates},
+        ).values_list("pair", "timestamp")
+    )
+
+
+def _store(candidates: list[Signal], timeframe: str) -> tuple[list[Signal], set[str]]:
+    """Insert the candidates not stored yet; returns (created, pairs already there)."""
+    created: list[Signal] = []
+    pending = list(candidates)
+    for _ in range(3):
+        if not pending:
+            break
+        try:
+            created = signals_insert(signals=pending)
+            break
+        except BulkError:
+            # Generated before, or a concurrent generator stored some first.
+            existing = _existing_keys(pending, timeframe)
+            pending = [s for s in pending if (s.pair, s.timestamp) not in existing]
+    stored = {s.pair for s in created}
+    return created, {s.pair for s in candidates if s.pair not in stored}
+
+
+async def signals_generate_async(
+    *,
+    pairs: Sequence[str] | None = None,
+    timeframe: str | None = None,
+    provider: MarketDataProvider | None = None,
+) -> GenerationResult:
+    """Run the strategy on the latest candle of each pair and store new signals.
+
+    The provider fetches every pair's window concurrently (one query for the
+    database); each pair is skipped with one of the contract's reasons or yields at
+    most one signal, and all new signals are written in one all-or-nothing insert.
+    Running twice on the same candles creates nothing the second time.
+    """
+    started = time.perf_counter()
+    pairs = list(dict.fromkeys(pairs or settings.SIGNAL_PAIRS))
+    timeframe = timeframe or settings.SIGNAL_TIMEFRAME
+    provider = provider or provider_for(settings.MARKET_DATA_PROVIDER)
+    params = strategy_params()
+    needed = strategy.min_candles(params)
+    windows = await provider.windows(pairs, timeframe, settings.SIGNAL_LOOKBACK)
+
+    reasons: dict[str, str] = {}
+    candidates: list[Signal] = []
+    for pair in pairs:
+        window = windows.get(pair)
+        if window is None or len(window) == 0:
+            reasons[pair] = NO_MARKET_DATA
+        elif len(window) < needed:
+            reasons[pair] = NOT_ENOUGH_CANDLES
+        elif (signal := signal_from_window(window, timeframe, params)) is None:
+            reasons[pair] = NO_SETUP
+        else:
+            candidates.append(signal)
+
+    created, duplicates = await sync_to_async(_store)(candidates, timeframe)
+    reasons.update({pair: ALREADY_GENERATED for pair in duplicates})
+    return GenerationResult(
+        generated=created,
+        skipped=[{"pair": p, "reason": reasons[p]} for p in pairs if p in reasons],
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+def signals_generate(
+    *,
+    pairs: Sequence[str] | None = None,
+    timeframe: str | None = None,
+    provider: MarketDataProvider | None = None,
+) -> GenerationResult:
+    """Synchronous entry point of `signals_generate_async` (views, commands)."""
+    return async_to_sync(signals_generate_async)(
+        pairs=pairs, timeframe=timeframe, provider=provider
+    )
