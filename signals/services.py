@@ -1,10 +1,13 @@
 """Writes to signals: the API, admin, commands and generation all go through here."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .caching import signals_cache_bump
@@ -153,3 +156,79 @@ def signals_delete(*, queryset: Any) -> int:
         deleted, _ = queryset.delete()
         transaction.on_commit(signals_cache_bump)
     return deleted
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How one signal ended, as outcome resolution computed it."""
+
+    signal_id: int
+    status: str
+    outcome: str
+    exit_price: Decimal
+    pips: Decimal
+    mae_pips: Decimal
+    mfe_pips: Decimal
+    closed_at: datetime
+
+
+RESOLVE_COLUMNS = (
+    ("status", None),
+    ("outcome", None),
+    ("exit_price", "numeric"),
+    ("pips", "numeric"),
+    ("mae_pips", "numeric"),
+    ("mfe_pips", "numeric"),
+    ("closed_at", "timestamptz"),
+)
+
+
+def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
+    """Write outcomes with one UPDATE … FROM (VALUES …) a batch, only on active rows.
+
+    Measured faster than bulk_update's CASE expressions (see BENCHMARKS.md); the
+    `status = 'active'` guard means a signal closed meanwhile by someone else keeps
+    their change.
+    """
+    postgres = connection.vendor == "postgresql"
+    ops = connection.ops
+    per_row = len(RESOLVE_COLUMNS) + 1
+    updated = 0
+    now = ops.adapt_datetimefield_value(timezone.now())
+    table = Signal._meta.db_table
+    for start in range(0, len(resolutions), _batch_size(per_row)):
+        batch = resolutions[start : start + _batch_size(per_row)]
+        params: list[Any] = []
+        for item in batch:
+            params += [
+                item.signal_id,
+                item.status,
+                item.outcome,
+                str(item.exit_price),
+                str(item.pips),
+                str(item.mae_pips),
+                str(item.mfe_pips),
+                ops.adapt_datetimefield_value(item.closed_at),
+            ]
+        row = "(" + ", ".join(["%s"] * per_row) + ")"
+        values = ", ".join([row] * len(batch))
+        assignments = ", ".join(
+            f"{name} = CAST(v.{name} AS {kind})"
+            if postgres and kind
+            else f"{name} = v.{name}"
+            for name, kind in RESOLVE_COLUMNS
+        )
+        names = ", ".join(["id", *(name for name, _ in RESOLVE_COLUMNS)])
+        id_cast = "CAST(v.id AS bigint)" if postgres else "v.id"
+        sql = (
+            f"WITH v({names}) AS (VALUES {values}) "
+            f"UPDATE {table} SET {assignments}, updated_at = %s FROM v "
+            f"WHERE {table}.id = {id_cast} AND {table}.status = 'active' "
+            f"RETURNING {table}.id"  # rowcount is not reported for WITH on SQLite
+        )
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*params, now])
+                updated += len(cursor.fetchall())
+            transaction.on_commit(signals_cache_bump)
+    return updated

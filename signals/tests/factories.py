@@ -56,15 +56,17 @@ def candles_create(
     timeframe: str = "1h",
     start: datetime = START,
     open_: Sequence[float] | None = None,
+    timestamps: Sequence[datetime] | None = None,
 ) -> list[Candle]:
-    """Store candles from price arrays, one timeframe apart, oldest first."""
+    """Store candles from price arrays, oldest first, one timeframe apart by default."""
     step = timedelta(seconds=TIMEFRAME_SECONDS[timeframe])
+    stamps = timestamps or [start + step * n for n in range(len(close))]
     opens = open_ if open_ is not None else close
     candles = [
         Candle(
             pair=pair,
             timeframe=timeframe,
-            timestamp=start + step * n,
+            timestamp=stamps[n],
             open=Decimal(repr(float(o))).quantize(Decimal("1e-8")),
             high=Decimal(repr(float(h))).quantize(Decimal("1e-8")),
             low=Decimal(repr(float(lo))).quantize(Decimal("1e-8")),

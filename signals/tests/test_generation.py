@@ -132,8 +132,8 @@ def test_generation_on_real_eurusd_matches_talib(market_data):
     low = np.array([float(r[3]) for r in rows])
     close = np.array([float(r[4]) for r in rows])
     opens = np.array([float(r[1]) for r in rows])
-    start = datetime.fromisoformat(rows[0][0]).replace(tzinfo=UTC)
-    candles_create("EUR/USD", high, low, close, open_=opens, start=start)
+    stamps = [datetime.fromisoformat(r[0]).replace(tzinfo=UTC) for r in rows]
+    candles_create("EUR/USD", high, low, close, open_=opens, timestamps=stamps)
     result = signals_generate(pairs=["EUR/USD"], timeframe="1h")
     window = stored_window("EUR/USD", 500)
     if result.generated:
