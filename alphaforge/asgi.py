@@ -5,6 +5,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
+# brotli-asgi below compresses, so Django's own compression middleware stands aside.
+os.environ["ALPHAFORGE_SERVER"] = "asgi"
 
 django_application = get_asgi_application()
 

@@ -60,9 +60,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "signals",
     "monitoring",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    "monitoring.middleware.TimingMiddleware",
+    "alphaforge.middleware.CompressionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -97,9 +100,12 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 5)
 DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 5)
+# django-prometheus wraps each backend to count queries and errors for /metrics.
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    engine = DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    DATABASES["default"]["ENGINE"] = f"django_prometheus.db.backends.{engine}"
+    if engine == "postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool refuses persistent conns
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": DB_POOL_SIZE,
@@ -110,6 +116,8 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
+            # Not wrapped by django-prometheus: pytest-django recognises the plain
+            # engine name and keeps the test database in memory.
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             # WAL lets the server's readers and a command's writer work side by side.
@@ -128,7 +136,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "af",
             "OPTIONS": {
@@ -141,7 +149,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "django_prometheus.cache.backends.filebased.FileBasedCache",
             "LOCATION": VAR_DIR / "cache",
             "KEY_PREFIX": "af",
             "OPTIONS": {"MAX_ENTRIES": 20000},
@@ -150,6 +158,10 @@ else:
 CACHE_TTL = env_int("CACHE_TTL", 300)
 ENABLE_CACHE = env_bool("ENABLE_CACHE", True)
 ENABLE_COMPRESSION = env_bool("ENABLE_COMPRESSION", True)
+# Under ASGI brotli-asgi compresses (alphaforge/asgi.py); under WSGI our middleware.
+COMPRESS_IN_DJANGO = (
+    ENABLE_COMPRESSION and os.environ.get("ALPHAFORGE_SERVER") != "asgi"
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -212,6 +224,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "signals.throttling.AnonMinuteThrottle",
+        "signals.throttling.UserMinuteThrottle",
+    ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -16,11 +16,15 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from prometheus_client import Counter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 SIGNALS_NAMESPACE = "signals"
+RESPONSE_CACHE = Counter(
+    "alphaforge_response_cache", "Cached-response lookups by result.", ["result"]
+)
 
 
 def journal_namespace(user_id: int) -> str:
@@ -82,9 +86,11 @@ def cached_response(
                 _, status, content_type, content = stored
                 hit = HttpResponse(content, status=status, content_type=content_type)
                 hit["X-Cache"] = "HIT"
+                RESPONSE_CACHE.labels("hit").inc()
                 return hit
             response = handler(view, request, *args, **kwargs)
             response["X-Cache"] = "MISS"
+            RESPONSE_CACHE.labels("miss").inc()
             if response.status_code == 200:
                 if version is None:
                     version = _version_start(version_key)

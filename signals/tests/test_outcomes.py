@@ -48,7 +48,10 @@ def test_stop_reached_first_is_a_loss_at_the_stop():
     outcomes_backfill()
     s = resolved(signal)
     assert (s.status, s.outcome, s.exit_price, s.pips) == (
-        "closed", "loss", Decimal("1.095"), Decimal("-50"),
+        "closed",
+        "loss",
+        Decimal("1.095"),
+        Decimal("-50"),
     )
     assert s.closed_at == START + 2 * HOUR
     assert s.mae_pips == Decimal("60") and s.mfe_pips == Decimal("20")
@@ -67,7 +70,11 @@ def test_a_gap_beyond_the_target_exits_at_the_open():
     later_candles((1.1, 1.101, 1.099, 1.1), (1.115, 1.117, 1.114, 1.116))
     outcomes_backfill()
     s = resolved(signal)
-    assert (s.outcome, s.exit_price, s.pips) == ("win", Decimal("1.115"), Decimal("150"))
+    assert (s.outcome, s.exit_price, s.pips) == (
+        "win",
+        Decimal("1.115"),
+        Decimal("150"),
+    )
 
 
 def test_a_gap_beyond_the_stop_exits_at_the_open_even_if_the_range_hits_target():
@@ -75,13 +82,20 @@ def test_a_gap_beyond_the_stop_exits_at_the_open_even_if_the_range_hits_target()
     later_candles((1.09, 1.12, 1.085, 1.1))
     outcomes_backfill()
     s = resolved(signal)
-    assert (s.outcome, s.exit_price, s.pips) == ("loss", Decimal("1.09"), Decimal("-100"))
+    assert (s.outcome, s.exit_price, s.pips) == (
+        "loss",
+        Decimal("1.09"),
+        Decimal("-100"),
+    )
 
 
 def test_sell_signals_mirror_the_rules():
     signal = SignalFactory(
-        timestamp=START, direction="sell", entry_price=Decimal("1.1"),
-        stop_loss=Decimal("1.105"), take_profit=Decimal("1.09"),
+        timestamp=START,
+        direction="sell",
+        entry_price=Decimal("1.1"),
+        stop_loss=Decimal("1.105"),
+        take_profit=Decimal("1.09"),
     )
     later_candles((1.1, 1.103, 1.095, 1.096), (1.096, 1.097, 1.089, 1.09))
     outcomes_backfill()
@@ -90,18 +104,24 @@ def test_sell_signals_mirror_the_rules():
     assert s.mae_pips == Decimal("30") and s.mfe_pips == Decimal("110")
 
 
-@pytest.mark.parametrize("last_close, outcome, pips", [
-    (1.102, "win", Decimal("20")), (1.099, "loss", Decimal("-10")),
-    (1.1, "breakeven", Decimal("0")),
-])
+@pytest.mark.parametrize(
+    "last_close, outcome, pips",
+    [
+        (1.102, "win", Decimal("20")),
+        (1.099, "loss", Decimal("-10")),
+        (1.1, "breakeven", Decimal("0")),
+    ],
+)
 def test_no_exit_within_the_expiry_bars_expires_at_the_last_close(
     settings, last_close, outcome, pips
 ):
     settings.SIGNAL_EXPIRY_BARS = 3
     signal = buy_signal()
     later_candles(
-        (1.1, 1.101, 1.099, 1.1), (1.1, 1.102, 1.098, 1.1),
-        (1.1, 1.103, 1.097, last_close), (1.1, 1.2, 1.0, 1.1),
+        (1.1, 1.101, 1.099, 1.1),
+        (1.1, 1.102, 1.098, 1.1),
+        (1.1, 1.103, 1.097, last_close),
+        (1.1, 1.2, 1.0, 1.1),
     )
     outcomes_backfill()
     s = resolved(signal)
@@ -120,8 +140,11 @@ def test_a_signal_without_enough_later_candles_stays_active(settings):
 
 def test_jpy_pairs_count_pips_of_a_hundredth():
     signal = SignalFactory(
-        timestamp=START, pair="USD/JPY", entry_price=Decimal("150"),
-        stop_loss=Decimal("149.5"), take_profit=Decimal("151"),
+        timestamp=START,
+        pair="USD/JPY",
+        entry_price=Decimal("150"),
+        stop_loss=Decimal("149.5"),
+        take_profit=Decimal("151"),
     )
     candles_create("USD/JPY", [150, 151.2], [150, 149.9], [150, 151], open_=[150, 150])
     outcomes_backfill()
@@ -153,8 +176,16 @@ def test_resolution_never_overwrites_a_signal_closed_meanwhile():
     signal = buy_signal(status="cancelled")
     written = signals_resolve(
         resolutions=[
-            Resolution(signal.pk, "closed", "win", Decimal("1.11"), Decimal("100"),
-                       Decimal("0"), Decimal("100"), START + HOUR)
+            Resolution(
+                signal.pk,
+                "closed",
+                "win",
+                Decimal("1.11"),
+                Decimal("100"),
+                Decimal("0"),
+                Decimal("100"),
+                START + HOUR,
+            )
         ]
     )
     assert written == 0 and resolved(signal).status == "cancelled"
@@ -173,7 +204,7 @@ def reference_outcome(signal: dict, candles: list[tuple], expiry: int) -> dict |
     entry, stop, target = signal["entry"], signal["stop"], signal["target"]
     after = [c for c in candles if c[0] > signal["timestamp"]][:expiry]
     best, worst = entry, entry
-    for stamp, open_, high, low, close in after:
+    for stamp, open_, high, low, _close in after:
         best = max(best, high) if buy else min(best, low)
         worst = min(worst, low) if buy else max(worst, high)
         beyond_target = open_ >= target if buy else open_ <= target
@@ -190,25 +221,42 @@ def reference_outcome(signal: dict, candles: list[tuple], expiry: int) -> dict |
         elif reach_target:
             exit_ = (target, "win")
         if exit_:
-            return {"exit": exit_[0], "outcome": exit_[1], "closed_at": stamp + HOUR,
-                    "status": "closed", "best": best, "worst": worst}
+            return {
+                "exit": exit_[0],
+                "outcome": exit_[1],
+                "closed_at": stamp + HOUR,
+                "status": "closed",
+                "best": best,
+                "worst": worst,
+            }
     if len(after) < expiry:
         return None
     stamp, close = after[-1][0], after[-1][4]
     move = close - entry if buy else entry - close
     outcome = "win" if move > 0 else "loss" if move < 0 else "breakeven"
-    return {"exit": close, "outcome": outcome, "closed_at": stamp + HOUR,
-            "status": "expired", "best": best, "worst": worst}
+    return {
+        "exit": close,
+        "outcome": outcome,
+        "closed_at": stamp + HOUR,
+        "status": "expired",
+        "best": best,
+        "worst": worst,
+    }
 
 
 def test_backfill_on_real_eurusd_matches_a_plain_python_reference(market_data):
     with market_data.open() as handle:
         rows = list(csv.reader(handle))[1:1501]
     candles = [
-        (datetime.fromisoformat(r[0]).replace(tzinfo=UTC), *(Decimal(v) for v in r[1:5]))
+        (
+            datetime.fromisoformat(r[0]).replace(tzinfo=UTC),
+            *(Decimal(v) for v in r[1:5]),
+        )
         for r in rows
     ]
-    opens, highs, lows, closes = (list(col) for col in zip(*(c[1:] for c in candles)))
+    opens, highs, lows, closes = (
+        list(col) for col in zip(*(c[1:] for c in candles), strict=True)
+    )
     stamps = [c[0] for c in candles]
     candles_create("EUR/USD", highs, lows, closes, open_=opens, timestamps=stamps)
     rng = random.Random(7)
@@ -218,13 +266,23 @@ def test_backfill_on_real_eurusd_matches_a_plain_python_reference(market_data):
         risk = Decimal(rng.choice(["0.0010", "0.0025", "0.0050", "0.0003"]))
         direction = rng.choice(["buy", "sell"])
         sign = 1 if direction == "buy" else -1
-        specs.append({
-            "timestamp": stamp, "direction": direction, "entry": close,
-            "stop": close - sign * risk, "target": close + sign * 2 * risk,
-        })
-        SignalFactory(timestamp=stamp, direction=direction, entry_price=close,
-                      stop_loss=close - sign * risk, take_profit=close + sign * 2 * risk,
-                      strategy=f"s{n}")
+        specs.append(
+            {
+                "timestamp": stamp,
+                "direction": direction,
+                "entry": close,
+                "stop": close - sign * risk,
+                "target": close + sign * 2 * risk,
+            }
+        )
+        SignalFactory(
+            timestamp=stamp,
+            direction=direction,
+            entry_price=close,
+            stop_loss=close - sign * risk,
+            take_profit=close + sign * 2 * risk,
+            strategy=f"s{n}",
+        )
     outcomes_backfill(batch_size=64)
     stored = {s.strategy: s for s in Signal.objects.all()}
     for n, spec in enumerate(specs):
@@ -235,9 +293,15 @@ def test_backfill_on_real_eurusd_matches_a_plain_python_reference(market_data):
             continue
         sign = 1 if spec["direction"] == "buy" else -1
         assert (s.status, s.outcome, s.exit_price, s.closed_at) == (
-            expected["status"], expected["outcome"], expected["exit"],
+            expected["status"],
+            expected["outcome"],
+            expected["exit"],
             expected["closed_at"],
         ), (n, spec, expected)
         assert s.pips == (sign * (expected["exit"] - spec["entry"]) / Decimal("0.0001"))
-        assert s.mfe_pips == max(sign * (expected["best"] - spec["entry"]), 0) / Decimal("0.0001")
-        assert s.mae_pips == max(sign * (spec["entry"] - expected["worst"]), 0) / Decimal("0.0001")
+        assert s.mfe_pips == max(
+            sign * (expected["best"] - spec["entry"]), 0
+        ) / Decimal("0.0001")
+        assert s.mae_pips == max(
+            sign * (spec["entry"] - expected["worst"]), 0
+        ) / Decimal("0.0001")

@@ -1,0 +1,54 @@
+"""Response compression for the WSGI server (the ASGI app uses brotli-asgi)."""
+
+from collections.abc import Callable
+
+import brotli
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.middleware.gzip import compress_string
+from django.utils.cache import patch_vary_headers
+
+MIN_SIZE = 500  # smaller bodies fit in one packet anyway
+BROTLI_QUALITY = 4  # near gzip's speed, smaller output
+
+
+def _accepts(header: str, coding: str) -> bool:
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip() == coding:
+            return params.replace(" ", "") not in ("q=0", "q=0.0")
+    return False
+
+
+class CompressionMiddleware:
+    """Brotli when the client accepts br, else gzip, above MIN_SIZE bytes."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not settings.COMPRESS_IN_DJANGO
+            or response.streaming
+            or response.has_header("Content-Encoding")
+            or len(response.content) < MIN_SIZE
+        ):
+            return response
+        patch_vary_headers(response, ("Accept-Encoding",))
+        accepted = request.META.get("HTTP_ACCEPT_ENCODING", "")
+        if _accepts(accepted, "br"):
+            body, coding = (
+                brotli.compress(response.content, quality=BROTLI_QUALITY),
+                "br",
+            )
+        elif _accepts(accepted, "gzip"):
+            body, coding = compress_string(response.content), "gzip"
+        else:
+            return response
+        if len(body) >= len(response.content):
+            return response
+        response.content = body
+        response["Content-Length"] = str(len(body))
+        response["Content-Encoding"] = coding
+        return response
