@@ -122,10 +122,7 @@ def signals_bulk_update(*, changes: Sequence[tuple[int, dict[str, Any]]]) -> int
             errors = _duplicates(signals)
             if errors:
                 raise BulkError(errors)
-        update_fields = sorted(set(fields) | derived)
-        Signal.objects.bulk_update(
-            signals, update_fields, batch_size=_batch_size(2 * len(update_fields) + 2)
-        )
+        signals_write_fields(signals=signals, fields=sorted(set(fields) | derived))
         transaction.on_commit(signals_cache_bump)
     return len(signals)
 
@@ -172,63 +169,84 @@ class Resolution:
     closed_at: datetime
 
 
-RESOLVE_COLUMNS = (
-    ("status", None),
-    ("outcome", None),
-    ("exit_price", "numeric"),
-    ("pips", "numeric"),
-    ("mae_pips", "numeric"),
-    ("mfe_pips", "numeric"),
-    ("closed_at", "timestamptz"),
+RESOLVE_FIELDS = (
+    "status",
+    "outcome",
+    "exit_price",
+    "pips",
+    "mae_pips",
+    "mfe_pips",
+    "closed_at",
+    "updated_at",
 )
 
 
-def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
-    """Write outcomes with one UPDATE … FROM (VALUES …) a batch, only on active rows.
+def signals_write_fields(
+    *, signals: Sequence[Signal], fields: Sequence[str], only_active: bool = False
+) -> int:
+    """Write the given fields of many signals: one UPDATE … FROM (VALUES …) a batch.
 
-    Measured faster than bulk_update's CASE expressions (see BENCHMARKS.md); the
-    `status = 'active'` guard means a signal closed meanwhile by someone else keeps
-    their change.
+    Measured about 70 times faster than bulk_update's CASE expressions at 10,000
+    rows (BENCHMARKS.md). With `only_active`, rows no longer active are left as
+    they are (someone else closed them meanwhile). Returns the rows written.
     """
     postgres = connection.vendor == "postgresql"
-    ops = connection.ops
-    per_row = len(RESOLVE_COLUMNS) + 1
-    updated = 0
-    now = ops.adapt_datetimefield_value(timezone.now())
-    table = Signal._meta.db_table
-    for start in range(0, len(resolutions), _batch_size(per_row)):
-        batch = resolutions[start : start + _batch_size(per_row)]
+    model_fields = [Signal._meta.get_field(name) for name in fields]
+    table = connection.ops.quote_name(Signal._meta.db_table)
+    per_row = len(model_fields) + 1
+    names = ", ".join(["id", *(f.column for f in model_fields)])
+    assignments = ", ".join(
+        f"{f.column} = CAST(v.{f.column} AS {f.db_type(connection)})"
+        if postgres
+        else f"{f.column} = v.{f.column}"
+        for f in model_fields
+    )
+    id_value = "CAST(v.id AS bigint)" if postgres else "v.id"
+    guard = f" AND {table}.status = 'active'" if only_active else ""
+    written = 0
+    size = _batch_size(per_row)
+    for start in range(0, len(signals), size):
+        batch = signals[start : start + size]
         params: list[Any] = []
-        for item in batch:
+        for signal in batch:
+            params.append(signal.pk)
             params += [
-                item.signal_id,
-                item.status,
-                item.outcome,
-                str(item.exit_price),
-                str(item.pips),
-                str(item.mae_pips),
-                str(item.mfe_pips),
-                ops.adapt_datetimefield_value(item.closed_at),
+                f.get_db_prep_save(getattr(signal, f.attname), connection)
+                for f in model_fields
             ]
         row = "(" + ", ".join(["%s"] * per_row) + ")"
-        values = ", ".join([row] * len(batch))
-        assignments = ", ".join(
-            f"{name} = CAST(v.{name} AS {kind})"
-            if postgres and kind
-            else f"{name} = v.{name}"
-            for name, kind in RESOLVE_COLUMNS
-        )
-        names = ", ".join(["id", *(name for name, _ in RESOLVE_COLUMNS)])
-        id_cast = "CAST(v.id AS bigint)" if postgres else "v.id"
         sql = (
-            f"WITH v({names}) AS (VALUES {values}) "
-            f"UPDATE {table} SET {assignments}, updated_at = %s FROM v "
-            f"WHERE {table}.id = {id_cast} AND {table}.status = 'active' "
-            f"RETURNING {table}.id"  # rowcount is not reported for WITH on SQLite
+            f"WITH v({names}) AS (VALUES {', '.join([row] * len(batch))}) "
+            f"UPDATE {table} SET {assignments} FROM v "
+            f"WHERE {table}.id = {id_value}{guard} "
+            f"RETURNING {table}.id"  # SQLite reports no rowcount for WITH … UPDATE
         )
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [*params, now])
-                updated += len(cursor.fetchall())
-            transaction.on_commit(signals_cache_bump)
-    return updated
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            written += len(cursor.fetchall())
+    return written
+
+
+def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
+    """Record outcomes of signals that are still active; returns how many."""
+    now = timezone.now()
+    signals = [
+        Signal(
+            pk=item.signal_id,
+            status=item.status,
+            outcome=item.outcome,
+            exit_price=item.exit_price,
+            pips=item.pips,
+            mae_pips=item.mae_pips,
+            mfe_pips=item.mfe_pips,
+            closed_at=item.closed_at,
+            updated_at=now,
+        )
+        for item in resolutions
+    ]
+    with transaction.atomic():
+        written = signals_write_fields(
+            signals=signals, fields=RESOLVE_FIELDS, only_active=True
+        )
+        transaction.on_commit(signals_cache_bump)
+    return written
