@@ -1,0 +1,620 @@
+"""Candle files: detect the layout, parse and check each row, then write all or nothing.
+
+The first half is plain Python (no database): `CandleFile` streams a file's rows as
+`CandleRow` or `BadRow`, one per data line, keeping only the first row of each
+timestamp. The second half is the write service `candles_import`.
+
+Candles feed no cached API answer (the cache holds signals and journal answers, and a
+generated signal bumps it when written), so importing candles does not bump the cache.
+"""
+
+import csv
+import itertools
+import re
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import NamedTuple, TextIO
+
+from django.db import connection, transaction
+
+from .models import Candle, Timeframe
+from .serializers import PAIR_REGEX
+
+PROGRESS_EVERY = 100_000  # rows between progress reports
+WRITE_BATCH = 5_000  # rows per COPY write or bulk_create call
+LISTED_BAD_ROWS = 20  # bad rows kept with their reason; the rest are only counted
+HISTDATA_OFFSET = timedelta(hours=-5)  # HistData times are EST without daylight saving
+EIGHT_PLACES = Decimal("1e-8")  # the candle columns keep 8 decimal places
+PRICE_LIMIT = Decimal(10) ** 12  # Decimal(20, 8) leaves 12 integer digits
+VOLUME_LIMIT = Decimal(10) ** 16  # Decimal(24, 8) leaves 16
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Epoch numbers from here up are milliseconds: 1e11 s is the year 5138, 1e11 ms 1973.
+EPOCH_MILLISECONDS_FROM = 10**11
+ZERO = Decimal(0)
+
+TIMESTAMP_NAMES = ("timestamp", "datetime", "date_time", "time_stamp")
+PRICE_NAMES = ("open", "high", "low", "close")
+VOLUME_NAMES = ("volume", "vol", "real_volume")
+TICK_VOLUME_NAMES = ("tickvol", "tick_volume", "tickvolume")
+UNNAMED_FIRST_COLUMN = ("", "unnamed: 0")  # pandas writes the index column with no name
+
+_MT4_ROW = re.compile(r"\d{4}\.\d{2}\.\d{2},\d{1,2}:\d{2}(?::\d{2})?,")
+_HISTDATA_ROW = re.compile(r"\d{8} \d{6};")
+_EPOCH_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_UTC_OFFSET = re.compile(r"([+-])(\d{2})(?::?(\d{2}))?")
+_PAIR = re.compile(PAIR_REGEX)
+
+
+class CandleImportError(Exception):
+    """The import cannot go on; nothing was written."""
+
+
+class CandleFileError(CandleImportError):
+    """The file as a whole cannot be read as candles (missing, empty, unknown)."""
+
+
+class RowError(ValueError):
+    """One row is bad; the message says why."""
+
+
+class CandleRow(NamedTuple):
+    line: int
+    timestamp: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+class BadRow(NamedTuple):
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one file layout keeps each value of a row."""
+
+    name: str
+    delimiter: str
+    header: bool
+    width: int  # fields a row must have
+    timestamp: tuple[int, ...]  # columns joined with a space (date and time)
+    prices: tuple[int, int, int, int]  # open, high, low, close
+    volume: int | None = None
+    tick_volume: int | None = None  # the volume where `volume` is absent or 0
+    default_offset: timedelta = timedelta(0)
+
+
+MT4 = Layout(
+    name="MetaTrader 4",
+    delimiter=",",
+    header=False,
+    width=7,
+    timestamp=(0, 1),
+    prices=(2, 3, 4, 5),
+    volume=6,
+)
+HISTDATA = Layout(
+    name="HistData ASCII",
+    delimiter=";",
+    header=False,
+    width=6,
+    timestamp=(0,),
+    prices=(1, 2, 3, 4),
+    volume=5,
+    default_offset=HISTDATA_OFFSET,
+)
+
+
+def utc_offset_parse(text: str) -> timedelta:
+    """'+02:00', '-0500', '+03' or 'Z' as a timedelta; ValueError for anything else."""
+    text = text.strip()
+    if text.upper() in ("Z", "UTC"):
+        return timedelta(0)
+    match = _UTC_OFFSET.fullmatch(text)
+    if not match:
+        raise ValueError(f"expected ±HH:MM such as +02:00 or -05:00, got {text!r}")
+    sign, hours, minutes = match.groups()
+    offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
+    if int(minutes or 0) >= 60 or offset > timedelta(hours=14):
+        raise ValueError(f"expected an offset between -14:00 and +14:00, got {text!r}")
+    return -offset if sign == "-" else offset
+
+
+def timestamp_parse(text: str, *, utc_offset: timedelta) -> datetime:
+    """A UTC datetime from ISO 8601, a YYYY.MM.DD date, or epoch seconds/milliseconds.
+
+    Times without an offset are wall-clock times at `utc_offset`; times with one are
+    converted; epoch numbers are absolute.
+    """
+    return _timestamp(text, utc_offset_format(utc_offset))
+
+
+def utc_offset_format(utc_offset: timedelta) -> str:
+    """'+02:00' for two hours, '-05:30' for minus five and a half."""
+    minutes = int(utc_offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _timestamp(text: str, iso_offset: str) -> datetime:
+    value = text.strip()
+    separator = value[4:5]
+    if separator != "-":
+        if separator in (".", "/") and value[7:8] == separator:
+            value = f"{value[:4]}-{value[5:7]}-{value[8:]}"
+        elif _EPOCH_NUMBER.fullmatch(value):
+            return _epoch_parse(value)
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            # Parsing again with the offset appended costs a fifth of replace(tzinfo).
+            try:
+                moment = datetime.fromisoformat(value + iso_offset)
+            except ValueError:  # forms such as a date alone take no offset
+                moment = datetime.fromisoformat(moment.isoformat() + iso_offset)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise RowError(f"unparsable timestamp {text.strip()!r}") from None
+
+
+def _epoch_parse(value: str) -> datetime:
+    number = float(value) if "." in value else int(value)
+    try:
+        if abs(number) >= EPOCH_MILLISECONDS_FROM:
+            return EPOCH + timedelta(milliseconds=number)
+        return EPOCH + timedelta(seconds=number)
+    except OverflowError:
+        raise RowError(f"epoch timestamp {value} is out of range") from None
+
+
+def _number(text: str, name: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise RowError(f"{name} {text.strip()!r} is not a number")
+    return value
+
+
+def _price(text: str, name: str) -> Decimal:
+    value = _number(text, name)
+    if value <= 0:
+        raise RowError(f"{name} {text.strip()} is not positive")
+    if value >= PRICE_LIMIT or value.quantize(EIGHT_PLACES) >= PRICE_LIMIT:
+        raise RowError(f"{name} {text.strip()} has more than 12 integer digits")
+    value = value.quantize(EIGHT_PLACES)
+    if not value:
+        raise RowError(f"{name} {text.strip()} is 0 at 8 decimal places")
+    return value
+
+
+def _volume(text: str) -> Decimal:
+    value = _number(text, "volume")
+    if value < 0:
+        raise RowError(f"volume {text.strip()} is negative")
+    if value >= VOLUME_LIMIT or value.quantize(EIGHT_PLACES) >= VOLUME_LIMIT:
+        raise RowError(f"volume {text.strip()} has more than 16 integer digits")
+    return value.quantize(EIGHT_PLACES)
+
+
+def _row_check(fields: list[str], layout: Layout) -> None:
+    """Raise a RowError saying what is wrong with a row's values, one at a time."""
+    texts = {
+        name: fields[at].strip()
+        for name, at in zip(PRICE_NAMES, layout.prices, strict=True)
+    }
+    prices = {name: _price(text, name) for name, text in texts.items()}
+    if prices["high"] < prices["low"]:
+        raise RowError(f"high {texts['high']} is below low {texts['low']}")
+    for name in ("open", "close"):
+        if not prices["low"] <= prices[name] <= prices["high"]:
+            raise RowError(
+                f"{name} {texts[name]} is outside low–high "
+                f"{texts['low']}–{texts['high']}"
+            )
+    volume = ZERO if layout.volume is None else _volume(fields[layout.volume])
+    if not volume and layout.tick_volume is not None:
+        _volume(fields[layout.tick_volume])
+
+
+RowValues = tuple[datetime, Decimal, Decimal, Decimal, Decimal, Decimal]
+
+
+def _row_parser(
+    layout: Layout, utc_offset: timedelta
+) -> Callable[[list[str]], RowValues]:
+    """A function turning one row's fields into checked values, or raising RowError.
+
+    It runs once per row, so all checks happen in one expression on local names;
+    only when they fail does `_row_check` look value by value for the reason.
+    """
+    width, stamp_at = layout.width, layout.timestamp
+    stamp_single = stamp_at[0] if len(stamp_at) == 1 else None
+    at_open, at_high, at_low, at_close = layout.prices
+    at_volume, at_tick = layout.volume, layout.tick_volume
+    iso_offset = utc_offset_format(utc_offset)
+    places, price_limit, volume_limit, zero = (
+        EIGHT_PLACES,
+        PRICE_LIMIT,
+        VOLUME_LIMIT,
+        ZERO,
+    )
+
+    def parse(fields: list[str]) -> RowValues:
+        if len(fields) != width:
+            raise RowError(f"expected {width} fields, found {len(fields)}")
+        if stamp_single is not None:
+            stamp = fields[stamp_single]
+        else:
+            stamp = " ".join([fields[index] for index in stamp_at])
+        timestamp = _timestamp(stamp, iso_offset)
+        try:
+            open_ = Decimal(fields[at_open]).quantize(places)
+            high = Decimal(fields[at_high]).quantize(places)
+            low = Decimal(fields[at_low]).quantize(places)
+            close = Decimal(fields[at_close]).quantize(places)
+            volume = zero
+            if at_volume is not None:
+                volume = Decimal(fields[at_volume]).quantize(places)
+            if not volume and at_tick is not None:
+                volume = Decimal(fields[at_tick]).quantize(places)
+            fine = (
+                zero < low <= open_ <= high < price_limit
+                and low <= close <= high
+                and zero <= volume < volume_limit
+            )
+        except InvalidOperation:  # not a number, NaN or too large to quantize
+            fine = False
+        if not fine:
+            _row_check(fields, layout)
+            raise RowError("values out of range")  # _row_check names the value
+        return timestamp, open_, high, low, close, volume
+
+    return parse
+
+
+def layout_detect(first_line: str) -> Layout:
+    """The layout of a file from its first non-blank line (a header or a data row)."""
+    line = first_line.lstrip("\ufeff").strip()
+    if _MT4_ROW.match(line):
+        return MT4
+    if _HISTDATA_ROW.match(line):
+        return HISTDATA
+    if "\t" in line:
+        delimiter = "\t"
+    elif ";" in line and "," not in line:
+        delimiter = ";"
+    else:
+        delimiter = ","
+    names = next(csv.reader([line], delimiter=delimiter))
+    return _header_layout(names, delimiter)
+
+
+def _header_layout(header: list[str], delimiter: str) -> Layout:
+    names = [name.strip().strip("<>").strip().lower() for name in header]
+
+    def column(*candidates: str) -> int | None:
+        return next((names.index(c) for c in candidates if c in names), None)
+
+    missing = [name for name in PRICE_NAMES if name not in names]
+    if len(missing) == len(PRICE_NAMES):
+        raise CandleFileError(
+            "unknown layout: the first line is neither a header naming "
+            "timestamp,open,high,low,close,volume columns nor an MT4 "
+            "(YYYY.MM.DD,HH:MM,O,H,L,C,V) or HistData (YYYYMMDD HHMMSS;O;H;L;C;V) row"
+        )
+    if missing:
+        raise CandleFileError(f"the header has no {', '.join(missing)} column")
+    stamp = column(*TIMESTAMP_NAMES)
+    date, time = column("date"), column("time")
+    if stamp is not None:
+        timestamp: tuple[int, ...] = (stamp,)
+    elif date is not None and time is not None:
+        timestamp = (date, time)
+    elif date is not None:
+        timestamp = (date,)
+    elif time is not None:
+        timestamp = (time,)
+    elif names[0] in UNNAMED_FIRST_COLUMN:
+        timestamp = (0,)
+    else:
+        raise CandleFileError(
+            "the header has no timestamp column: name it timestamp, time, date or "
+            "datetime, or leave the first column's name empty"
+        )
+    mt5 = all(name.strip().startswith("<") for name in header if name.strip())
+    return Layout(
+        name="MetaTrader 5" if mt5 else "CSV with header",
+        delimiter=delimiter,
+        header=True,
+        width=len(names),
+        timestamp=timestamp,
+        prices=(
+            names.index("open"),
+            names.index("high"),
+            names.index("low"),
+            names.index("close"),
+        ),
+        volume=column(*VOLUME_NAMES),
+        tick_volume=column(*TICK_VOLUME_NAMES),
+    )
+
+
+class _FirstLines:
+    """The line of the first row at each timestamp, at 16 bytes a row in time order.
+
+    A timestamp later (or earlier) than all before it cannot repeat one, so it is only
+    appended to an array that stays sorted; the rest, rare in exports, go to a dict.
+    """
+
+    def __init__(self) -> None:
+        self._rising, self._rising_lines = array("d"), array("q")
+        self._falling, self._falling_lines = array("d"), array("q")  # negated keys
+        self._others: dict[float, int] = {}
+
+    def first(self, key: float, line: int) -> int:
+        rising, falling = self._rising, self._falling
+        if not rising or key > rising[-1]:
+            rising.append(key)
+            self._rising_lines.append(line)
+            return line
+        if key < (-falling[-1] if falling else rising[0]):
+            falling.append(-key)
+            self._falling_lines.append(line)
+            return line
+        for keys, lines, probe in (
+            (rising, self._rising_lines, key),
+            (falling, self._falling_lines, -key),
+        ):
+            index = bisect_left(keys, probe)
+            if index < len(keys) and keys[index] == probe:
+                return lines[index]
+        return self._others.setdefault(key, line)
+
+
+class CandleFile:
+    """The rows of one candle file, streamed: a CandleRow or a BadRow per data line.
+
+    Blank lines are ignored. A row repeating an earlier row's timestamp is a BadRow
+    naming the line it repeats; the first one stays. Line numbers count every physical
+    line of the file from 1, header and blank lines included.
+    """
+
+    def __init__(self, lines: Iterable[str], *, utc_offset: timedelta | None = None):
+        self._lines = iter(lines)
+        self._blank = 0
+        for first in self._lines:
+            if first.strip().lstrip("\ufeff"):
+                break
+            self._blank += 1
+        else:
+            raise CandleFileError("the file has no rows")
+        self._first = first.lstrip("\ufeff")
+        self.layout = layout_detect(self._first)
+        self.utc_offset = (
+            self.layout.default_offset if utc_offset is None else utc_offset
+        )
+        self.rows = 0  # data rows read so far, bad ones included
+
+    def __iter__(self) -> Iterator[CandleRow | BadRow]:
+        layout = self.layout
+        parse = _row_parser(layout, self.utc_offset)
+        reader = csv.reader(
+            itertools.chain([self._first], self._lines), delimiter=layout.delimiter
+        )
+        header_pending = layout.header
+        first_lines = _FirstLines()
+        for fields in reader:
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue
+            if header_pending:
+                header_pending = False
+                continue
+            line = reader.line_num + self._blank
+            self.rows += 1
+            try:
+                values = parse(fields)
+            except RowError as error:
+                yield BadRow(line, str(error))
+                continue
+            first = first_lines.first(values[0].timestamp(), line)
+            if first != line:
+                stamp = f"{values[0]:%Y-%m-%dT%H:%M:%SZ}"
+                yield BadRow(line, f"timestamp {stamp} repeats line {first}")
+                continue
+            yield CandleRow(line, *values)
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CandleImportResult:
+    layout: str
+    utc_offset: timedelta
+    rows: int  # data rows read: new + present + bad
+    new: int
+    present: int
+    bad_rows: list[BadRow]  # the first LISTED_BAD_ROWS of them
+    bad_count: int
+
+
+class BadRowsError(CandleImportError):
+    """The file has bad rows and they were not to be skipped: nothing was written."""
+
+    def __init__(self, *, rows: int, bad_rows: list[BadRow], bad_count: int) -> None:
+        super().__init__(f"{bad_count} bad rows of {rows}")
+        self.rows = rows
+        self.bad_rows = bad_rows
+        self.bad_count = bad_count
+
+
+def candles_import(
+    *,
+    path: Path,
+    pair: str,
+    timeframe: str,
+    utc_offset: timedelta | None = None,
+    skip_bad_rows: bool = False,
+    progress: Callable[[int, bool], None] | None = None,
+) -> CandleImportResult:
+    """Store a file's candles in one transaction; stored ones stay, bad rows abort.
+
+    With `skip_bad_rows` bad rows are left out instead of aborting. Rows already stored
+    for the pair and timeframe are not changed, so importing a file twice adds nothing.
+    `progress` is called with the rows read every PROGRESS_EVERY rows, and on a file
+    that long once more with True when reading is done and only the write is left.
+    """
+    if not _PAIR.fullmatch(pair):
+        raise CandleImportError(
+            f"invalid pair {pair!r}: expected upper-case BASE/QUOTE such as EUR/USD"
+        )
+    if timeframe not in Timeframe.values:
+        raise CandleImportError(
+            f"invalid timeframe {timeframe!r}: expected one of "
+            f"{', '.join(Timeframe.values)}"
+        )
+    try:
+        with _candle_file_open(path) as stream:
+            candles = CandleFile(stream, utc_offset=utc_offset)
+            bad_rows: list[BadRow] = []
+            bad_count = 0
+
+            def good_rows() -> Iterator[CandleRow]:
+                """The rows to write; ends with BadRowsError when bad rows abort."""
+                nonlocal bad_count
+                for item in candles:
+                    if progress and candles.rows % PROGRESS_EVERY == 0:
+                        progress(candles.rows, False)
+                    if isinstance(item, BadRow):
+                        bad_count += 1
+                        if len(bad_rows) < LISTED_BAD_ROWS:
+                            bad_rows.append(item)
+                    elif skip_bad_rows or not bad_count:
+                        yield item
+                if bad_count and not skip_bad_rows:
+                    raise BadRowsError(
+                        rows=candles.rows, bad_rows=bad_rows, bad_count=bad_count
+                    )
+                if progress and candles.rows >= PROGRESS_EVERY:
+                    progress(candles.rows, True)
+
+            write = (
+                _candles_copy
+                if connection.vendor == "postgresql"
+                else _candles_bulk_create
+            )
+            with transaction.atomic():
+                new = write(good_rows(), pair=pair, timeframe=timeframe)
+    except OSError as error:
+        reason = error.strerror or error
+        raise CandleFileError(f"cannot read {path}: {reason}") from None
+    return CandleImportResult(
+        layout=candles.layout.name,
+        utc_offset=candles.utc_offset,
+        rows=candles.rows,
+        new=new,
+        present=candles.rows - bad_count - new,
+        bad_rows=bad_rows,
+        bad_count=bad_count,
+    )
+
+
+def _candle_file_open(path: Path) -> TextIO:
+    """A text stream of the file: UTF-16 when it starts with its byte order mark."""
+    with path.open("rb") as raw:
+        start = raw.read(2)
+    encoding = "utf-16" if start in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    return path.open(encoding=encoding, errors="replace", newline="")
+
+
+_PRICE_FIELDS = ("open", "high", "low", "close", "volume")
+_STAGE = "candle_import_stage"
+
+
+def _candles_copy(rows: Iterable[CandleRow], *, pair: str, timeframe: str) -> int:
+    """PostgreSQL: COPY the rows into a temporary table, then insert the new ones."""
+    quote = connection.ops.quote_name
+    column = {
+        name: quote(Candle._meta.get_field(name).column)
+        for name in ("pair", "timeframe", "timestamp", *_PRICE_FIELDS)
+    }
+    prices = ", ".join(column[name] for name in _PRICE_FIELDS)
+    definitions = ", ".join(
+        f"{column[name]} {Candle._meta.get_field(name).db_type(connection)} NOT NULL"
+        for name in _PRICE_FIELDS
+    )
+    with connection.cursor() as cursor:
+        # Inside an outer transaction ON COMMIT DROP waits for the outer commit, so an
+        # earlier import's table can still be there: start from a fresh one.
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_STAGE}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {_STAGE} (epoch float8 NOT NULL, {definitions}) "
+            "ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY {_STAGE} FROM STDIN") as copy:
+            # COPY's text format. Every value is a checked number, so none holds a
+            # tab, newline or backslash to escape; an epoch float is several times
+            # cheaper to write than an ISO 8601 text and exact to the microsecond.
+            buffer: list[str] = []
+            for _, timestamp, open_, high, low, close, volume in rows:
+                buffer.append(
+                    f"{timestamp.timestamp()!r}\t{str(open_)}\t{str(high)}"
+                    f"\t{str(low)}\t{str(close)}\t{str(volume)}\n"
+                )
+                if len(buffer) == WRITE_BATCH:
+                    copy.write("".join(buffer))
+                    buffer.clear()
+            if buffer:
+                copy.write("".join(buffer))
+        cursor.execute(
+            f"INSERT INTO {quote(Candle._meta.db_table)} "
+            f"({column['pair']}, {column['timeframe']}, {column['timestamp']}, "
+            f"{prices}) "
+            f"SELECT %s, %s, to_timestamp(epoch), {prices} FROM {_STAGE} "
+            f"ON CONFLICT ({column['pair']}, {column['timeframe']}, "
+            f"{column['timestamp']}) DO NOTHING",
+            [pair, timeframe],
+        )
+        new = cursor.rowcount
+        cursor.execute(f"DROP TABLE {_STAGE}")
+    return new
+
+
+def _candles_bulk_create(
+    rows: Iterable[CandleRow], *, pair: str, timeframe: str
+) -> int:
+    """Other databases: bulk_create in batches, ignoring rows already stored."""
+    stored = Candle.objects.series(pair, timeframe)
+    before = stored.count()
+    batch: list[Candle] = []
+    for _, timestamp, open_, high, low, close, volume in rows:
+        batch.append(
+            Candle(
+                pair=pair,
+                timeframe=timeframe,
+                timestamp=timestamp,
+                open=open_,
+                high=high,
+                low=low,
+                close=close,
+                volume=volume,
+            )
+        )
+        if len(batch) == WRITE_BATCH:
+            Candle.objects.bulk_create(
+                batch, ignore_conflicts=True, batch_size=WRITE_BATCH
+            )
+            batch.clear()
+    if batch:
+        Candle.objects.bulk_create(batch, ignore_conflicts=True, batch_size=WRITE_BATCH)
+    return stored.count() - before
