@@ -1,13 +1,17 @@
-"""Response compression for the WSGI server (the ASGI app uses brotli-asgi)."""
+"""HTTP plumbing: compression for the WSGI server, a 503 when the database is down."""
 
+import logging
 from collections.abc import Callable
 
 import brotli
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.gzip import compress_string
 from django.utils.cache import patch_vary_headers
+from psycopg_pool import PoolTimeout
 
+logger = logging.getLogger(__name__)
 MIN_SIZE = 500  # smaller bodies fit in one packet anyway
 BROTLI_QUALITY = 4  # near gzip's speed, smaller output
 
@@ -51,4 +55,26 @@ class CompressionMiddleware:
         response.content = body
         response["Content-Length"] = str(len(body))
         response["Content-Encoding"] = coding
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A JSON 503 with Retry-After, not a 500 page, while the database is down."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError | PoolTimeout):
+            return None
+        logger.error("database unavailable: %s", exception)
+        response = JsonResponse(
+            {"detail": "The database is unavailable; retry shortly."}, status=503
+        )
+        response["Retry-After"] = "5"
         return response

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "monitoring.middleware.TimingMiddleware",
     "alphaforge.middleware.CompressionMiddleware",
+    "alphaforge.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,11 +108,18 @@ if DATABASE_URL:
     DATABASES["default"]["ENGINE"] = f"django_prometheus.db.backends.{engine}"
     if engine == "postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool refuses persistent conns
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 2)
+        options["pool"] = {
             "min_size": DB_POOL_SIZE,
             "max_size": DB_POOL_SIZE + DB_MAX_OVERFLOW,
-            "timeout": env_int("DB_POOL_TIMEOUT", 5),
+            # Waiting for a free connection (or for a database that is down) ends
+            # in a 503 after this many seconds, never a hang.
+            "timeout": env_int("DB_POOL_TIMEOUT", 3),
         }
+        # The pool then checks a connection before handing it out, so one broken by
+        # a database restart is replaced rather than failing a request.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -136,6 +136,11 @@ class Candle(models.Model):
     low = models.DecimalField(**PRICE)
     close = models.DecimalField(**PRICE)
     volume = models.DecimalField(max_digits=24, decimal_places=8, default=0)
+    source = models.CharField(
+        max_length=20,
+        db_default="import",
+        help_text="Where the candle came from: import, or synthetic (demo data).",
+    )
 
     objects = CandleQuerySet.as_manager()
 

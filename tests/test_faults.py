@@ -1,0 +1,235 @@
+"""Faults with real servers: Redis or PostgreSQL stopped under a running API.
+
+The module starts its own PostgreSQL and Redis (scripts/services.sh) so it can stop
+and restart them, and one production-like gunicorn worker in front of them.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ROOT / "scripts" / "services.sh"
+pytestmark = [pytest.mark.redis, pytest.mark.postgresql]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Stack:
+    """Throw-away PostgreSQL + Redis + one API worker, each stoppable."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.pg_port, self.redis_port, self.port = free_port(), free_port(), free_port()
+        self.ports = {"PG_PORT": str(self.pg_port), "REDIS_PORT": str(self.redis_port)}
+        self.pgbin = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+        self.server: subprocess.Popen | None = None
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "alphaforge.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": uuid.uuid4().hex * 2,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": f"postgres://app:app@127.0.0.1:{self.pg_port}/alphaforge",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "RATE_LIMIT_PER_MINUTE": "100000",
+            "DB_POOL_SIZE": "1",
+            "DB_MAX_OVERFLOW": "2",
+        }
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+    def services(self, command: str) -> None:
+        subprocess.run(
+            ["bash", str(SERVICES), command, str(self.base / "svc")],
+            env={**os.environ, **self.ports},
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        self.services("start")
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            timeout=120,
+        )
+        config = self.base / "gunicorn-empty.conf.py"
+        config.write_text("")
+        self.server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(config),
+                "-w",
+                "1",
+                "--timeout",
+                "30",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "alphaforge.wsgi",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.wait_for(lambda: self.get("/api/health").status_code == 200)
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=10)
+
+    def wait_for(self, condition, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                if condition():
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        pytest.fail("condition not reached in time")
+
+    def redis(self, action: str) -> None:
+        if action == "stop":
+            subprocess.run(
+                ["redis-cli", "-p", str(self.redis_port), "shutdown", "nosave"],
+                capture_output=True,
+                timeout=10,
+            )
+        else:
+            subprocess.run(
+                [
+                    "redis-server",
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.redis_port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "yes",
+                ],
+                check=True,
+                timeout=10,
+            )
+
+    def postgres(self, action: str) -> None:
+        command = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        extra = (
+            ["-m", "fast"]
+            if action == "stop"
+            else [
+                "-l",
+                str(self.base / "svc" / "pg.log"),
+                "-o",
+                f"-c listen_addresses=127.0.0.1 -p {self.pg_port} "
+                f"-k {self.base / 'svc'} -c fsync=off",
+            ]
+        )
+        subprocess.run(
+            [
+                *command,
+                str(self.pgbin / "pg_ctl"),
+                "-D",
+                str(self.base / "svc" / "pg"),
+                "-w",
+                "-t",
+                "30",
+                action,
+                *extra,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.terminate()
+            self.server.wait(timeout=10)
+        self.services("stop")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but PostgreSQL is not installed")
+        pytest.skip("PostgreSQL server binaries are not installed")
+    # Not under pytest's private temp dir: the postgres user must reach the data.
+    base = Path(tempfile.mkdtemp(prefix="alphaforge-faults-"))
+    base.chmod(0o755)
+    stack = Stack(base)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_redis_down_the_api_answers_from_the_database_and_recovers(stack):
+    assert stack.get("/api/signals/").headers["X-Cache"] == "MISS"
+    assert stack.get("/api/signals/").headers["X-Cache"] == "HIT"
+    stack.redis("stop")
+    try:
+        for _ in range(3):
+            response = stack.get("/api/signals/")
+            assert response.status_code == 200
+            assert response.json()["count"] == 0
+        ready = stack.get("/api/ready")
+        assert ready.status_code == 503
+        assert (
+            ready.json()["cache"] == "unavailable" and "cache" in ready.json()["status"]
+        )
+    finally:
+        stack.redis("start")
+    stack.wait_for(lambda: stack.get("/api/ready").status_code == 200)
+    stack.get("/api/signals/?page=1")
+    assert stack.get("/api/signals/?page=1").headers["X-Cache"] == "HIT"
+
+
+def test_postgres_down_every_endpoint_answers_json_503_quickly_and_recovers(stack):
+    assert stack.get("/api/signals/stats/").status_code == 200
+    stack.postgres("stop")
+    try:
+        for path in (
+            "/api/signals/?page_size=7",
+            "/api/signals/1/",
+            "/api/signals/feed/?page_size=3",
+            "/api/signals/stats/?pair=X1/Y1",
+        ):
+            started = time.monotonic()
+            response = stack.get(path)
+            assert time.monotonic() - started < 5, path
+            assert response.status_code == 503, (path, response.text[:200])
+            assert response.headers["Content-Type"] == "application/json"
+            assert "database" in response.json()["detail"]
+        ready = stack.get("/api/ready")
+        assert ready.status_code == 503 and ready.json()["database"] == "unavailable"
+    finally:
+        stack.postgres("start")
+    stack.wait_for(lambda: stack.get("/api/ready").status_code == 200)
+    assert stack.get("/api/signals/?page_size=9").status_code == 200
