@@ -78,3 +78,27 @@ class DatabaseUnavailableMiddleware:
         )
         response["Retry-After"] = "5"
         return response
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over MAX_BODY_BYTES before anything reads it.
+
+    DRF's parsers read the raw stream, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+    check, so the limit is enforced here on the declared length.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length."}, status=400)
+        if limit is not None and length > limit:
+            return JsonResponse(
+                {"detail": f"Request body too large: at most {limit} bytes."},
+                status=413,
+            )
+        return self.get_response(request)

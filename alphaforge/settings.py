@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "monitoring.middleware.TimingMiddleware",
     "alphaforge.middleware.CompressionMiddleware",
     "alphaforge.middleware.DatabaseUnavailableMiddleware",
+    "alphaforge.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
