@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
 
 from .models import Direction, Outcome, Signal, Status, Timeframe
 from .serializers import PAIR_REGEX
@@ -26,9 +27,10 @@ class PairListField(forms.CharField):
         pairs = [item.strip() for item in value.split(",")]
         bad = [pair for pair in pairs if not PAIR_PATTERN.match(pair)]
         if bad:
+            # Passed as a parameter: a "%" in the client's text must not be formatted.
             raise forms.ValidationError(
-                "Not a valid pair (upper-case BASE/QUOTE such as EUR/USD): "
-                + ", ".join(bad)
+                "Not a valid pair (upper-case BASE/QUOTE such as EUR/USD): %(pairs)s",
+                params={"pairs": ", ".join(bad)},
             )
         return pairs
 
@@ -76,6 +78,13 @@ class InstantField(forms.CharField):
         return moment
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "ISO 8601 date-time (naive means UTC) or date (YYYY-MM-DD).",
+        "example": "2026-01-05T14:00:00Z",
+    }
+)
 class InstantFilter(django_filters.Filter):
     field_class = InstantField
 
@@ -90,7 +99,19 @@ class UntilFilter(InstantFilter):
         super().__init__(*args, lookup_expr="lte", end_of_day=True, **kwargs)
 
 
-class SignalFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter parameter given with an empty value is a 400, not silently ignored."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and not self.data.get(name, "").strip():
+                self.form.add_error(name, "Must not be empty; leave the parameter out.")
+                valid = False
+        return valid
+
+
+class SignalFilter(StrictFilterSet):
     """Filters of the list, feed and stats (ordering belongs to the list only)."""
 
     pair = PairListFilter(help_text="One pair, or several comma separated.")

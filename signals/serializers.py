@@ -37,6 +37,13 @@ class SignalListSerializer(serializers.ModelSerializer):
         read_only_fields = MINIMAL_FIELDS
 
 
+class SignalFeedSerializer(SignalListSerializer):
+    """The minimal form again; its own name keeps the feed's page schema apart."""
+
+    class Meta(SignalListSerializer.Meta):
+        pass
+
+
 class SignalSerializer(serializers.ModelSerializer):
     """Detail form; also validates writes (levels must fit the direction)."""
 
@@ -112,10 +119,11 @@ class BulkUpdateResultSerializer(serializers.Serializer):
 
 class BulkErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(
-        child=serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField())
+        child=serializers.JSONField(),
+        help_text=(
+            "Errors by the item's index in the request list; a body that is not a "
+            "non-empty list within BULK_MAX_ITEMS gets `non_field_errors` instead."
         ),
-        help_text="Errors by the item's index in the request list.",
     )
 
 

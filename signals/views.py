@@ -5,7 +5,7 @@ from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +23,7 @@ from .serializers import (
     GenerateRequestSerializer,
     GenerateResultSerializer,
     SignalBulkUpdateItemSerializer,
+    SignalFeedSerializer,
     SignalListSerializer,
     SignalSerializer,
     SignalStatsSerializer,
@@ -31,21 +32,27 @@ from .serializers import (
 signals_namespace = lambda request: SIGNALS_NAMESPACE  # noqa: E731
 
 
-def bulk_items(data: Any) -> list:
-    """The body of a bulk request: a non-empty JSON list within BULK_MAX_ITEMS."""
-    if not isinstance(data, list):
-        raise ValidationError({"non_field_errors": ["The body must be a JSON list."]})
-    if not data:
-        raise ValidationError({"non_field_errors": ["The list is empty."]})
-    if len(data) > settings.BULK_MAX_ITEMS:
+def bulk_items(request: Request) -> list:
+    """The body of a bulk request: a non-empty JSON list within BULK_MAX_ITEMS.
+
+    A body that is not such a list (or not JSON at all) is refused in the same
+    `errors` shape as invalid items, under `non_field_errors` instead of an index.
+    """
+    try:
+        data = request.data
+    except ParseError as error:
         raise ValidationError(
-            {
-                "non_field_errors": [
-                    f"At most {settings.BULK_MAX_ITEMS} items a request."
-                ]
-            }
-        )
-    return data
+            {"errors": {"non_field_errors": [error.detail]}}
+        ) from None
+    if not isinstance(data, list):
+        problem = "The body must be a JSON list."
+    elif not data:
+        problem = "The list is empty."
+    elif len(data) > settings.BULK_MAX_ITEMS:
+        problem = f"At most {settings.BULK_MAX_ITEMS} items a request."
+    else:
+        return data
+    raise ValidationError({"errors": {"non_field_errors": [problem]}})
 
 
 def indexed(errors: dict[int, dict]) -> dict[str, dict]:
@@ -125,7 +132,7 @@ class SignalViewSet(
 
     @extend_schema(
         summary="Signals, keyset pages for deep scrolling",
-        responses=SignalListSerializer(many=True),
+        responses=SignalFeedSerializer(many=True),
     )
     @action(detail=False, methods=["get"])
     @cached_response(signals_namespace)
@@ -180,7 +187,7 @@ class SignalViewSet(
     )
     @action(detail=False, methods=["post", "patch"], url_path="bulk")
     def bulk(self, request: Request) -> Response:
-        items = bulk_items(request.data)
+        items = bulk_items(request)
         if request.method == "POST":
             return self._bulk_create(items)
         return self._bulk_update(items)
@@ -207,8 +214,8 @@ class SignalViewSet(
                 errors[str(index)] = {
                     "non_field_errors": ["Each item must be an object."]
                 }
-            elif isinstance(pk, bool) or not isinstance(pk, int):
-                errors[str(index)] = {"id": ["An integer id is required."]}
+            elif isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk < 2**63:
+                errors[str(index)] = {"id": ["A positive integer id is required."]}
             elif pk in wanted:
                 errors[str(index)] = {
                     "id": [f"Repeats item {wanted[pk]} of this request."]

@@ -1,0 +1,54 @@
+"""OpenAPI post-processing: the error answers every operation can give."""
+
+from typing import Any
+
+ERROR = {
+    "type": "object",
+    "description": "A detail message, or messages keyed by the offending field "
+    "or parameter.",
+    "additionalProperties": True,
+}
+COMMON_ERRORS = {
+    "400": "Malformed input; the body names the field or parameter.",
+    "401": "Authentication required or credentials invalid.",
+    "403": "Authenticated but not allowed.",
+    "404": "No such object, or a page past the last.",
+    "413": "Request body larger than MAX_BODY_BYTES.",
+    "429": "Rate limited; Retry-After gives the seconds to wait.",
+    "503": "Database unavailable; retry shortly.",
+}
+
+
+# Operations anyone may call: their security requirement includes "no credentials".
+PUBLIC = (
+    ("get", "/api/signals/"),
+    ("post", "/api/auth/token/"),
+    ("get", "/api/health"),
+    ("get", "/api/ready"),
+    ("get", "/api/schema/"),
+)
+
+
+def add_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Document the shared error answers, and which operations need no credentials."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
+    reference = {"$ref": "#/components/schemas/Error"}
+    for route, path in result.get("paths", {}).items():
+        for method, operation in path.items():
+            public = any(
+                method == m and route.startswith(prefix) for m, prefix in PUBLIC
+            )
+            if public and {} not in operation.setdefault("security", []):
+                operation["security"].append({})
+            responses = operation.setdefault("responses", {})
+            for code, description in COMMON_ERRORS.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": reference}},
+                    },
+                )
+    return result
