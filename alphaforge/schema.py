@@ -14,6 +14,7 @@ COMMON_ERRORS = {
     "403": "Authenticated but not allowed.",
     "404": "No such object, or a page past the last.",
     "413": "Request body larger than MAX_BODY_BYTES.",
+    "415": "Unsupported or malformed body media type; send application/json.",
     "429": "Rate limited; Retry-After gives the seconds to wait.",
     "503": "Database unavailable; retry shortly.",
 }

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "signals",
     "monitoring",
     "django_prometheus",
+    "journal",
 ]
 
 MIDDLEWARE = [

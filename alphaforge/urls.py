@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("signals.urls")),
+    path("api/", include("journal.urls")),
     path("", include("monitoring.urls")),
 ]
 

@@ -79,8 +79,13 @@ def insert_copy(signals: list[Signal]) -> list[int]:
         with cursor.cursor.copy(f"COPY signals_signal ({columns}) FROM STDIN") as copy:
             for pk, signal in zip(ids, signals, strict=True):
                 copy.write_row(
-                    [pk, *(f.get_db_prep_save(getattr(signal, f.attname), connection)
-                           for f in fields)]
+                    [
+                        pk,
+                        *(
+                            f.get_db_prep_save(getattr(signal, f.attname), connection)
+                            for f in fields
+                        ),
+                    ]
                 )
     return ids
 
@@ -91,8 +96,16 @@ def update_bulk_update(ids: list[int]) -> None:
         s.status, s.outcome, s.exit_price = "closed", "win", Decimal("1.11")
         s.pips, s.mae_pips, s.mfe_pips = Decimal(100), Decimal(5), Decimal(100)
         s.closed_at = s.updated_at = timezone.now()
-    fields = ["status", "outcome", "exit_price", "pips", "mae_pips", "mfe_pips",
-              "closed_at", "updated_at"]
+    fields = [
+        "status",
+        "outcome",
+        "exit_price",
+        "pips",
+        "mae_pips",
+        "mfe_pips",
+        "closed_at",
+        "updated_at",
+    ]
     with transaction.atomic():
         Signal.objects.bulk_update(signals, fields, batch_size=_batch_size(18))
 
@@ -101,8 +114,16 @@ def update_values(ids: list[int]) -> None:
     now = timezone.now()
     signals_resolve(
         resolutions=[
-            Resolution(pk, "closed", "win", Decimal("1.11"), Decimal(100), Decimal(5),
-                       Decimal(100), now)
+            Resolution(
+                pk,
+                "closed",
+                "win",
+                Decimal("1.11"),
+                Decimal(100),
+                Decimal(5),
+                Decimal(100),
+                now,
+            )
             for pk in ids
         ]
     )
@@ -118,8 +139,9 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (migrated).")
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
-    figures: dict[str, list[float]] = {k: [] for k in
-                                       ("bulk_create", "copy", "bulk_update", "values")}
+    figures: dict[str, list[float]] = {
+        k: [] for k in ("bulk_create", "copy", "bulk_update", "values")
+    }
     for run in range(RUNS):
         Signal.objects.filter(strategy="bench").delete()
         seconds, ids_a = timed(insert_bulk_create, make(n, 2 * run))

@@ -1,0 +1,146 @@
+"""Journal statistics on PostgreSQL: the stats queries against a plain aggregate.
+
+    DATABASE_URL=postgres://… python bench/journal_stats.py [N] [--keep]
+
+Creates N (default 100,000) journal entries for one user with bulk_create, runs
+ANALYZE, then times `JournalEntry.objects.for_owner(user).stats()` (uncached: the
+queryset method itself, all three statements) and, as a floor, the same rows' plain
+`SELECT count(*), sum(pnl) … WHERE owner_id = …`. Each figure is the median of 10 runs
+after one warm-up; the ratio says what the windows and GROUP BYs cost on top of one
+scan. The bench user and its entries are deleted afterwards unless --keep is given.
+"""
+
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
+
+if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+    sys.exit(
+        "bench/journal_stats.py measures PostgreSQL: set DATABASE_URL=postgres://… "
+        "(for example a throw-away server from scripts/services.sh) and migrate it."
+    )
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from journal.models import JournalEntry  # noqa: E402
+from journal.services import MAX_BIND_PARAMS, entry_derive  # noqa: E402
+
+RUNS = 10
+USERNAME = "bench-journal"
+PAIRS = ["EUR/USD", "GBP/USD", "USD/JPY", "AUD/USD", "USD/CHF", "BTC/USDT"]
+START = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def make(owner_id: int, n: int) -> list[JournalEntry]:
+    """A seeded, plausible journal: 90% closed, some same-minute closes, some pnl."""
+    rng = random.Random(42)
+    now = timezone.now()
+    entries = []
+    for i in range(n):
+        pair = PAIRS[i % len(PAIRS)]
+        base = Decimal("150") if pair.endswith("JPY") else Decimal("1.1")
+        entry_price = base + Decimal(rng.randint(-5000, 5000)) / 100000
+        stop = entry_price - Decimal(rng.randint(1, 300)) / 100000
+        opened = START + timedelta(minutes=30 * i + rng.randint(0, 20))
+        entry = JournalEntry(
+            owner_id=owner_id,
+            pair=pair,
+            direction="buy",
+            entry_price=entry_price,
+            stop_loss=stop if i % 7 else None,
+            quantity=Decimal(rng.randint(1, 100)) * 1000,
+            opened_at=opened,
+            setup=rng.choice(["breakout", "pullback", "range", ""]),
+            created_at=now,
+            updated_at=now,
+        )
+        if i % 10:
+            entry.exit_price = entry_price + Decimal(rng.randint(-400, 450)) / 100000
+            entry.closed_at = opened + timedelta(minutes=rng.choice([0, 15, 60, 240]))
+            if i % 13 == 0:
+                entry.pnl, entry.pnl_manual = Decimal(rng.randint(-900, 900)), True
+        entries.append(entry_derive(entry))
+    return entries
+
+
+def median_ms(run: Callable[[], Any]) -> float:
+    run()  # warm-up
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    n = int(next((a for a in sys.argv[1:] if a.isdigit()), 100_000))
+    keep = "--keep" in sys.argv
+    user, _ = get_user_model().objects.get_or_create(username=USERNAME)
+    JournalEntry.objects.filter(owner=user).delete()
+    started = time.perf_counter()
+    entries = make(user.id, n)
+    size = MAX_BIND_PARAMS // len(JournalEntry._meta.concrete_fields)
+    with transaction.atomic():
+        JournalEntry.objects.bulk_create(entries, batch_size=size)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE journal_journalentry")
+    print(f"created {n:,} entries in {time.perf_counter() - started:.1f} s")
+
+    queries: list[tuple[float, str]] = []  # the statements of one stats() call
+
+    def timed(execute: Callable, sql: str, params: Any, many: bool, context: Any):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            queries.append(((time.perf_counter() - began) * 1000, sql))
+
+    entries_qs = JournalEntry.objects.for_owner(user.id)
+    with connection.execute_wrapper(timed):
+        stats = entries_qs.stats()
+    stats_ms = median_ms(lambda: entries_qs.stats())
+
+    def floor() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), sum(pnl) FROM journal_journalentry "
+                "WHERE owner_id = %s",
+                [user.id],
+            )
+            cursor.fetchone()
+
+    floor_ms = median_ms(floor)
+    print(
+        f"stats of {stats['total_trades']:,} entries "
+        f"({stats['closed_trades']:,} closed): "
+        f"{len(queries)} queries, median {stats_ms:.1f} ms over {RUNS} runs"
+    )
+    for name, (ms, _) in zip(("summary", "by_pair", "by_month"), queries, strict=True):
+        print(f"  {name:>8}: {ms:7.1f} ms (one run)")
+    print(
+        f"floor, SELECT count(*), sum(pnl) of the same rows: median {floor_ms:.1f} ms"
+    )
+    print(f"ratio stats / floor: {stats_ms / floor_ms:.1f}x")
+    if not keep:
+        user.delete()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from . import services
+from .models import JournalEntry
+from .trade import entry_errors
+
+
+class JournalEntryAdminForm(forms.ModelForm):
+    class Meta:
+        model = JournalEntry
+        fields = (
+            "owner",
+            "signal",
+            "pair",
+            "direction",
+            "entry_price",
+            "exit_price",
+            "stop_loss",
+            "take_profit",
+            "quantity",
+            "opened_at",
+            "closed_at",
+            "pnl",
+            "setup",
+            "notes",
+        )
+        help_texts = {"pnl": "Leave empty to compute it from the prices."}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        pnl = data.get("pnl") if "pnl" in self.changed_data else None
+        errors = entry_errors(
+            direction=data.get("direction"),
+            entry_price=data.get("entry_price"),
+            exit_price=data.get("exit_price"),
+            stop_loss=data.get("stop_loss"),
+            quantity=data.get("quantity"),
+            opened_at=data.get("opened_at"),
+            closed_at=data.get("closed_at"),
+            pnl=pnl,
+        )
+        for name, message in errors.items():
+            self.add_error(name, message)
+        return data
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(admin.ModelAdmin):
+    form = JournalEntryAdminForm
+    list_display = (
+        "id",
+        "owner",
+        "pair",
+        "direction",
+        "opened_at",
+        "closed_at",
+        "pnl",
+        "r_multiple",
+        "outcome",
+        "setup",
+    )
+    list_filter = (
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        "pair",
+        "outcome",
+        "setup",
+    )
+    list_select_related = ("owner",)
+    search_fields = ("notes",)
+    raw_id_fields = ("owner", "signal")
+    readonly_fields = (
+        "pips",
+        "r_multiple",
+        "outcome",
+        "pnl_manual",
+        "created_at",
+        "updated_at",
+    )
+    date_hierarchy = "opened_at"
+
+    def save_model(
+        self, request: HttpRequest, obj: JournalEntry, form: Any, change: bool
+    ) -> None:
+        services.entry_save(entry=obj, changed=form.changed_data)
+
+    def delete_model(self, request: HttpRequest, obj: JournalEntry) -> None:
+        services.entry_delete(entry=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.entries_delete(entries=queryset)

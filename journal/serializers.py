@@ -1,0 +1,146 @@
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from signals.models import Direction, Signal
+from signals.serializers import pair_validator
+
+from .models import JournalEntry
+from .querysets import API_FIELDS
+from .trade import entry_errors
+
+PRICE = {"max_digits": 20, "decimal_places": 8, "min_value": Decimal("0.00000001")}
+POSITIVE = {"min_value": "Must be greater than 0."}
+# An entry created with a signal takes these from it unless the client gives them.
+FROM_SIGNAL = ("pair", "direction", "entry_price", "stop_loss", "take_profit")
+REQUIRED_ON_CREATE = ("pair", "direction", "entry_price")
+RULE_FIELDS = (
+    "direction",
+    "entry_price",
+    "exit_price",
+    "stop_loss",
+    "quantity",
+    "opened_at",
+    "closed_at",
+)
+
+
+class SignalField(serializers.PrimaryKeyRelatedField):
+    """A signal id; a bulk request looks its ids up once, in context["signals"]."""
+
+    def to_internal_value(self, data: Any) -> Signal:
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            pk = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        known = self.context.get("signals")
+        if not 0 < pk < 2**63:  # beyond a bigint: cannot exist, must not reach SQL
+            self.fail("does_not_exist", pk_value=data)
+        if known is None:
+            return super().to_internal_value(pk)
+        if pk not in known:
+            self.fail("does_not_exist", pk_value=data)
+        return known[pk]
+
+
+class JournalEntrySerializer(serializers.ModelSerializer):
+    """The entry shape; validates writes (derived fields are the service's)."""
+
+    signal = SignalField(queryset=Signal.objects.all(), allow_null=True, required=False)
+    pair = serializers.CharField(
+        max_length=25, validators=[pair_validator], required=False
+    )
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    entry_price = serializers.DecimalField(**PRICE, required=False)
+    exit_price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
+    stop_loss = serializers.DecimalField(**PRICE, required=False, allow_null=True)
+    take_profit = serializers.DecimalField(**PRICE, required=False, allow_null=True)
+    quantity = serializers.DecimalField(**PRICE, error_messages=POSITIVE)
+    pnl = serializers.DecimalField(
+        max_digits=24, decimal_places=8, required=False, allow_null=True
+    )
+
+    class Meta:
+        model = JournalEntry
+        fields = API_FIELDS
+        read_only_fields = (
+            "id",
+            "pips",
+            "r_multiple",
+            "outcome",
+            "created_at",
+            "updated_at",
+        )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None:
+            signal = attrs.get("signal")
+            for name in FROM_SIGNAL if signal is not None else ():
+                attrs.setdefault(name, getattr(signal, name))
+            missing = [name for name in REQUIRED_ON_CREATE if attrs.get(name) is None]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: ["This field is required."] for name in missing}
+                )
+        values = {
+            name: attrs[name] if name in attrs else getattr(self.instance, name, None)
+            for name in RULE_FIELDS
+        }
+        errors = entry_errors(**values, pnl=attrs.get("pnl"))
+        if errors:
+            raise serializers.ValidationError(
+                {name: [message] for name, message in errors.items()}
+            )
+        return attrs
+
+
+class JournalPairStatsSerializer(serializers.Serializer):
+    pair = serializers.CharField()
+    trades = serializers.IntegerField(help_text="Closed entries.")
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    win_rate = serializers.FloatField(allow_null=True, help_text="wins / trades")
+    total_pnl = serializers.FloatField()
+    total_pips = serializers.FloatField()
+
+
+class JournalMonthStatsSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM of closed_at, UTC.")
+    trades = serializers.IntegerField()
+    wins = serializers.IntegerField()
+    total_pnl = serializers.FloatField()
+
+
+class JournalStatsSerializer(serializers.Serializer):
+    """Documents the stats answer (built by JournalEntryQuerySet.stats)."""
+
+    total_trades = serializers.IntegerField()
+    open_trades = serializers.IntegerField()
+    closed_trades = serializers.IntegerField()
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    breakevens = serializers.IntegerField()
+    win_rate = serializers.FloatField(allow_null=True)
+    total_pnl = serializers.FloatField()
+    gross_profit = serializers.FloatField()
+    gross_loss = serializers.FloatField()
+    profit_factor = serializers.FloatField(allow_null=True)
+    avg_win = serializers.FloatField(allow_null=True)
+    avg_loss = serializers.FloatField(allow_null=True)
+    expectancy = serializers.FloatField(allow_null=True)
+    avg_r_multiple = serializers.FloatField(allow_null=True)
+    total_pips = serializers.FloatField()
+    largest_win = serializers.FloatField(allow_null=True)
+    largest_loss = serializers.FloatField(allow_null=True)
+    max_drawdown = serializers.FloatField()
+    longest_win_streak = serializers.IntegerField()
+    longest_loss_streak = serializers.IntegerField()
+    payoff_ratio = serializers.FloatField(allow_null=True)
+    sqn = serializers.FloatField(allow_null=True)
+    by_pair = JournalPairStatsSerializer(
+        many=True, help_text="Pairs with entries in the filter, sorted by pair."
+    )
+    by_month = JournalMonthStatsSerializer(many=True)

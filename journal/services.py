@@ -1,0 +1,161 @@
+"""Writes to the journal: the API, bulk import, the admin and the recompute command.
+
+Every write derives pnl, pips, r_multiple and outcome with `journal.trade.derive` and
+invalidates the owner's cached journal answers once it commits.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from signals.caching import cache_bump, journal_namespace
+from signals.pricing import pip_size
+
+from .models import JournalEntry
+from .trade import derive
+
+DERIVED_FIELDS = ("pnl", "pips", "r_multiple", "outcome", "pnl_manual")
+# PostgreSQL takes at most 65,535 bind parameters a statement; stay well under it.
+MAX_BIND_PARAMS = 60000
+
+
+def _bump_after_commit(owner_ids: Iterable[int]) -> None:
+    for owner_id in set(owner_ids):
+        transaction.on_commit(partial(cache_bump, journal_namespace(owner_id)))
+
+
+def _assign(entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
+    """Set the given fields; a pnl given is kept from now on, a null one computed."""
+    for name, value in data.items():
+        setattr(entry, name, value)
+    if "pnl" in data:
+        entry.pnl_manual = data["pnl"] is not None
+    return entry
+
+
+def entry_derive(entry: JournalEntry) -> JournalEntry:
+    """Fill pnl, pips, r_multiple and outcome from the entry's other fields."""
+    derived = derive(
+        direction=entry.direction,
+        entry_price=entry.entry_price,
+        exit_price=entry.exit_price,
+        stop_loss=entry.stop_loss,
+        quantity=entry.quantity,
+        pnl=entry.pnl if entry.pnl_manual else None,
+        pip=pip_size(entry.pair, settings.PIP_SIZES),
+    )
+    entry.pnl, entry.pips = derived.pnl, derived.pips
+    entry.r_multiple, entry.outcome = derived.r_multiple, derived.outcome
+    entry.pnl_manual = entry.pnl_manual and entry.exit_price is not None
+    return entry
+
+
+def entry_create(*, owner_id: int, data: dict[str, Any]) -> JournalEntry:
+    """Create one validated entry for its owner."""
+    return entries_bulk_create(owner_id=owner_id, items=[data])[0]
+
+
+def entries_bulk_create(
+    *, owner_id: int, items: Iterable[dict[str, Any]]
+) -> list[JournalEntry]:
+    """Insert validated entries for one owner, all or nothing, in the input order."""
+    entries = [
+        entry_derive(_assign(JournalEntry(owner_id=owner_id), item)) for item in items
+    ]
+    batch_size = MAX_BIND_PARAMS // len(JournalEntry._meta.concrete_fields)
+    with transaction.atomic():
+        created = JournalEntry.objects.bulk_create(entries, batch_size=batch_size)
+        _bump_after_commit([owner_id])
+    return created
+
+
+def entry_update(*, entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
+    """Apply validated changes to an entry under a row lock; returns the saved row."""
+    with transaction.atomic():
+        # The lock serialises concurrent changes of one entry: none is lost.
+        locked = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        entry_derive(_assign(locked, data))
+        locked.save()
+        _bump_after_commit([locked.owner_id])
+    return locked
+
+
+def entry_save(*, entry: JournalEntry, changed: Iterable[str]) -> JournalEntry:
+    """Save an entry edited as a whole (the admin's form); `changed` names the edits."""
+    with transaction.atomic():
+        if "pnl" in changed:
+            entry.pnl_manual = entry.pnl is not None
+        entry_derive(entry)
+        entry.save()
+        _bump_after_commit([entry.owner_id])
+    return entry
+
+
+def entries_delete(*, entries: QuerySet) -> int:
+    """Delete entries (of any owners); returns how many."""
+    with transaction.atomic():
+        owner_ids = list(entries.values_list("owner_id", flat=True).distinct())
+        deleted, _ = entries.delete()
+        _bump_after_commit(owner_ids)
+    return deleted
+
+
+def entry_delete(*, entry: JournalEntry) -> None:
+    """Delete one entry."""
+    with transaction.atomic():
+        entry.delete()
+        _bump_after_commit([entry.owner_id])
+
+
+@dataclass(frozen=True)
+class RecomputeProgress:
+    checked: int
+    changed: int
+    last_id: int
+
+
+def entries_recompute(
+    *, owner_id: int | None = None, batch_size: int = 1000
+) -> Iterator[RecomputeProgress]:
+    """Re-derive stored entries in id order, one transaction per batch.
+
+    Yields after each committed batch, so an interrupted run keeps its work and a
+    rerun redoes it harmlessly: the result only depends on the entries' own fields.
+    """
+    entries = JournalEntry.objects.order_by("id")
+    if owner_id is not None:
+        entries = entries.filter(owner_id=owner_id)
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                entries.select_for_update().filter(id__gt=last_id)[:batch_size]
+            )
+            if not batch:
+                return
+            now = timezone.now()
+            changed = []
+            for entry in batch:
+                before = [getattr(entry, name) for name in DERIVED_FIELDS]
+                entry_derive(entry)
+                if [getattr(entry, name) for name in DERIVED_FIELDS] != before:
+                    entry.updated_at = now
+                    changed.append(entry)
+            fields = [*DERIVED_FIELDS, "updated_at"]
+            JournalEntry.objects.bulk_update(
+                changed,
+                fields,
+                # a CASE branch (2 parameters) per field and row, plus the row's id
+                batch_size=min(batch_size, MAX_BIND_PARAMS // (2 * len(fields) + 1)),
+            )
+            _bump_after_commit(entry.owner_id for entry in changed)
+        last_id = batch[-1].id
+        yield RecomputeProgress(
+            checked=len(batch), changed=len(changed), last_id=last_id
+        )

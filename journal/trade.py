@@ -1,0 +1,125 @@
+"""A journal entry's rules and derived fields: plain arithmetic, no Django.
+
+Every writer (the API, bulk import, the admin and `recompute_journal`) validates with
+`entry_errors` and fills pnl, pips, r_multiple and outcome with `derive`, so those
+fields mean the same thing whichever way an entry was written.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+
+from signals.pricing import pips, signed_move
+
+PENDING, WIN, LOSS, BREAKEVEN = "pending", "win", "loss", "breakeven"
+
+# Places kept by the columns. Prices and quantity have 8 places, so a move has 8 and a
+# pip count at most 10 (pip sizes 0.0001 … 100); 12 places keep r_multiple within 1e-9
+# relative for |R| >= 5e-4, and within the 15 digits SQLite keeps for |R| < 1000.
+PNL_PLACES = 8
+PIPS_PLACES = 10
+R_PLACES = 12
+PNL_LIMIT = Decimal(10) ** 16  # the pnl column holds 24 digits, 8 of them decimal
+
+
+@dataclass(frozen=True)
+class Derived:
+    pnl: Decimal | None
+    pips: Decimal | None
+    r_multiple: Decimal | None
+    outcome: str
+
+
+def _quantize(value: Decimal, places: int) -> Decimal:
+    result = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    return result if result else abs(result)  # no "-0" in answers
+
+
+def default_pnl(
+    direction: str, entry_price: Decimal, exit_price: Decimal, quantity: Decimal
+) -> Decimal:
+    """(exit − entry) × quantity, negated for a sell, to the column's 8 places."""
+    with localcontext() as context:
+        context.prec = 60
+        return _quantize(
+            signed_move(direction, entry_price, exit_price) * quantity, PNL_PLACES
+        )
+
+
+def derive(
+    *,
+    direction: str,
+    entry_price: Decimal,
+    exit_price: Decimal | None,
+    stop_loss: Decimal | None,
+    quantity: Decimal,
+    pnl: Decimal | None,
+    pip: Decimal,
+) -> Derived:
+    """The server-computed fields of an entry; `pnl` is the client's value or None.
+
+    Open (no exit): all null and pending. Closed: pips signed so profit is positive;
+    pnl the client's else (exit − entry) × quantity negated for a sell; r_multiple the
+    move over |entry − stop| (null without a stop), whatever pnl the client gave;
+    outcome by the sign of pnl.
+    """
+    if exit_price is None:
+        return Derived(pnl=None, pips=None, r_multiple=None, outcome=PENDING)
+    if pnl is None:
+        pnl = default_pnl(direction, entry_price, exit_price, quantity)
+    with localcontext() as context:
+        context.prec = 60
+        pip_count = _quantize(
+            pips(direction, entry_price, exit_price, pip), PIPS_PLACES
+        )
+        risk = abs(entry_price - stop_loss) if stop_loss is not None else Decimal(0)
+        r_multiple = (
+            _quantize(signed_move(direction, entry_price, exit_price) / risk, R_PLACES)
+            if risk
+            else None
+        )
+    outcome = WIN if pnl > 0 else LOSS if pnl < 0 else BREAKEVEN
+    return Derived(pnl=pnl, pips=pip_count, r_multiple=r_multiple, outcome=outcome)
+
+
+def entry_errors(
+    *,
+    direction: str | None,
+    entry_price: Decimal | None,
+    exit_price: Decimal | None,
+    stop_loss: Decimal | None,
+    quantity: Decimal | None,
+    opened_at: datetime | None,
+    closed_at: datetime | None,
+    pnl: Decimal | None,
+) -> dict[str, str]:
+    """Why these values do not make an entry, by field; empty when they do.
+
+    `pnl` is the value the client gives in this write (None when it gives none).
+    """
+    errors: dict[str, str] = {}
+    if exit_price is not None and closed_at is None:
+        errors["closed_at"] = (
+            "Required when exit_price is set: a closed entry has both."
+        )
+    if closed_at is not None and exit_price is None:
+        errors["exit_price"] = (
+            "Required when closed_at is set: a closed entry has both."
+        )
+    if closed_at is not None and opened_at is not None and closed_at < opened_at:
+        errors["closed_at"] = "Must not be before opened_at."
+    if stop_loss is not None and stop_loss == entry_price:
+        errors["stop_loss"] = "Must differ from entry_price: the risk would be zero."
+    if pnl is not None and exit_price is None and closed_at is None:
+        errors["pnl"] = "Only a closed entry has a pnl: give exit_price and closed_at."
+    if (
+        pnl is None
+        and direction is not None
+        and entry_price is not None
+        and exit_price is not None
+        and quantity is not None
+    ):
+        move_pnl = default_pnl(direction, entry_price, exit_price, quantity)
+        if abs(move_pnl) >= PNL_LIMIT:
+            errors["quantity"] = "(exit − entry) × quantity must stay below 1e16."
+    return errors

@@ -1,0 +1,9 @@
+from rest_framework.routers import DefaultRouter
+
+from .views import JournalEntryViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("journal", JournalEntryViewSet, basename="journal-entry")
+
+urlpatterns = router.urls

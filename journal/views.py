@@ -1,0 +1,153 @@
+from typing import Any
+
+from django.db import IntegrityError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from signals.caching import cached_response, journal_namespace
+from signals.models import Signal
+from signals.pagination import PagePagination
+from signals.serializers import BulkCreateResultSerializer, BulkErrorSerializer
+from signals.views import bulk_error_response, bulk_items, indexed
+
+from . import services
+from .filters import JournalEntryFilter, JournalStatsFilter
+from .models import JournalEntry
+from .serializers import JournalEntrySerializer, JournalStatsSerializer
+
+
+def own_namespace(request: Request) -> str:
+    return journal_namespace(request.user.id)
+
+
+def conflict() -> Response:
+    return Response(
+        {"detail": "A concurrent change conflicts with this write; retry."},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+def _signal_ids(items: list) -> set[int]:
+    """The signal ids a bulk body mentions, to look them up in one query."""
+    ids = set()
+    for item in items:
+        value = item.get("signal") if isinstance(item, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            ids.add(value)
+        elif isinstance(value, str) and value.isdigit():
+            ids.add(int(value))
+    # Ids past 64 bits cannot exist (and overflow the query): they stay unknown.
+    return {pk for pk in ids if 0 < pk < 2**63}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Own journal entries, newest opened_at first"),
+    retrieve=extend_schema(summary="One own journal entry"),
+    create=extend_schema(
+        summary="Create a journal entry", responses={201: JournalEntrySerializer}
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of an own entry",
+        responses={
+            200: JournalEntrySerializer,
+            409: OpenApiResponse(description="A concurrent write conflicts; retry."),
+        },
+    ),
+    destroy=extend_schema(summary="Delete an own entry"),
+)
+class JournalEntryViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A user's private trade journal: nobody else's entries exist here (404)."""
+
+    serializer_class = JournalEntrySerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = PagePagination
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    @property
+    def filterset_class(self) -> type | None:
+        if self.action == "stats":
+            return JournalStatsFilter
+        return JournalEntryFilter if self.action == "list" else None
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # the schema has no user
+            return JournalEntry.objects.none()
+        entries = JournalEntry.objects.for_owner(self.request.user)
+        return entries.for_api() if self.action in ("list", "retrieve") else entries
+
+    @cached_response(own_namespace)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @cached_response(own_namespace)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    def create(self, request: Request) -> Response:
+        serializer = JournalEntrySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.entry_create(
+            owner_id=request.user.id, data=serializer.validated_data
+        )
+        return Response(
+            JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED
+        )
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        entry = self.get_object()
+        serializer = JournalEntrySerializer(entry, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            entry = services.entry_update(entry=entry, data=serializer.validated_data)
+        except JournalEntry.DoesNotExist:
+            raise NotFound() from None  # deleted meanwhile
+        except IntegrityError:
+            return conflict()
+        return Response(JournalEntrySerializer(entry).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.entry_delete(entry=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Statistics over own entries",
+        filters=True,
+        responses=JournalStatsSerializer,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    @cached_response(own_namespace)
+    def stats(self, request: Request) -> Response:
+        entries = self.filter_queryset(self.get_queryset())
+        return Response(entries.stats())
+
+    @extend_schema(
+        summary="Import a list of entries, all or nothing",
+        request=JournalEntrySerializer(many=True),
+        responses={201: BulkCreateResultSerializer, 400: BulkErrorSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        items = bulk_items(request)
+        signals = Signal.objects.in_bulk(list(_signal_ids(items)))
+        serializer = JournalEntrySerializer(
+            data=items, many=True, context={"signals": signals}
+        )
+        if not serializer.is_valid():
+            return bulk_error_response(indexed(serializer.errors))
+        created = services.entries_bulk_create(
+            owner_id=request.user.id, items=serializer.validated_data
+        )
+        ids = [entry.pk for entry in created]
+        return Response(
+            {"created": len(ids), "ids": ids}, status=status.HTTP_201_CREATED
+        )
