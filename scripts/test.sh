@@ -25,8 +25,8 @@ fi
 export TEST_REDIS_URL="${TEST_REDIS_URL:-}"
 
 echo "== test suite on SQLite"
-env -u DATABASE_URL -u REDIS_URL VAR_DIR="$(mktemp -d)" $py -m pytest -n 2 "$@"
+env -u DATABASE_URL -u REDIS_URL VAR_DIR="$(mktemp -d)" $py -m pytest -n 2 --dist loadfile "$@"
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "== test suite on PostgreSQL"
-  env -u REDIS_URL DATABASE_URL="$TEST_DATABASE_URL" $py -m pytest -n 2 "$@"
+  env -u REDIS_URL DATABASE_URL="$TEST_DATABASE_URL" $py -m pytest -n 2 --dist loadfile "$@"
 fi

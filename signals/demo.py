@@ -116,8 +116,8 @@ def demo_signals_create(*, timeframe: str = "1h", every: int = 6) -> list[Signal
     return created
 
 
-def demo_market_seed() -> tuple[int, int, BackfillReport]:
+def demo_market_seed(*, candles: int = 1500) -> tuple[int, int, BackfillReport]:
     """Candles, signals and resolved outcomes for the demo; idempotent."""
-    candles = demo_candles_create()
+    candles = demo_candles_create(count=candles)
     signals = demo_signals_create()
     return candles, len(signals), outcomes_backfill()

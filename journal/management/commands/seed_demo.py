@@ -2,7 +2,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from journal.models import JournalEntry
@@ -25,19 +25,29 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
+            "--candles",
+            type=int,
+            default=1500,
+            help="hourly candles per pair (at least 600; default 1500)",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing when the database already holds signals",
         )
 
-    def handle(self, *args: Any, if_empty: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: Any, if_empty: bool = False, candles: int = 1500, **options: Any
+    ) -> None:
+        if candles < 600:
+            raise CommandError("--candles must be at least 600")
         if if_empty and Signal.objects.exists():
             self.stdout.write("Signals exist already: demo data not seeded.")
             return
         self.stdout.write("Seeding synthetic candles, signals and outcomes …")
-        candles, signals, report = demo_market_seed()
+        stored, signals, report = demo_market_seed(candles=candles)
         self.stdout.write(
-            f"{candles} synthetic candles, {signals} new signals, "
+            f"{stored} synthetic candles, {signals} new signals, "
             f"{report.resolved} outcomes resolved"
         )
         user = self._demo_user()
