@@ -9,9 +9,16 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.gzip import compress_string
 from django.utils.cache import patch_vary_headers
+from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
 
 logger = logging.getLogger(__name__)
+# Errors of a healthy database that a retry resolves: not a 503.
+CONFLICTS = (
+    pg_errors.DeadlockDetected,
+    pg_errors.SerializationFailure,
+    pg_errors.LockNotAvailable,
+)
 MIN_SIZE = 500  # smaller bodies fit in one packet anyway
 BROTLI_QUALITY = 4  # near gzip's speed, smaller output
 
@@ -72,6 +79,13 @@ class DatabaseUnavailableMiddleware:
     ) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError | PoolTimeout):
             return None
+        if isinstance(exception.__cause__, CONFLICTS):
+            response = JsonResponse(
+                {"detail": "A concurrent write conflicted with this one; retry."},
+                status=409,
+            )
+            response["Retry-After"] = "1"
+            return response
         logger.error("database unavailable: %s", exception)
         response = JsonResponse(
             {"detail": "The database is unavailable; retry shortly."}, status=503

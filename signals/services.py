@@ -110,7 +110,12 @@ def signals_bulk_update(*, changes: Sequence[tuple[int, dict[str, Any]]]) -> int
     now = timezone.now()
     with transaction.atomic():
         # Row locks serialise concurrent updates of the same signals: no lost update.
-        by_id = Signal.objects.select_for_update().in_bulk([pk for pk, _ in changes])
+        by_id = {
+            signal.pk: signal
+            for signal in Signal.objects.select_for_update()
+            .filter(pk__in=[pk for pk, _ in changes])
+            .order_by("pk")
+        }
         signals = []
         for pk, data in changes:
             signal = by_id[pk]
@@ -184,44 +189,57 @@ RESOLVE_FIELDS = (
 def signals_write_fields(
     *, signals: Sequence[Signal], fields: Sequence[str], only_active: bool = False
 ) -> int:
-    """Write the given fields of many signals: one UPDATE … FROM (VALUES …) a batch.
+    """Write the given fields of many signals with one UPDATE … FROM a batch.
 
-    Measured about 70 times faster than bulk_update's CASE expressions at 10,000
-    rows (BENCHMARKS.md). With `only_active`, rows no longer active are left as
-    they are (someone else closed them meanwhile). Returns the rows written.
+    On PostgreSQL the new values travel as one array per column (`unnest`), so the
+    statement stays small whatever the batch; elsewhere as a VALUES list. Both were
+    measured far faster than bulk_update's CASE expressions (BENCHMARKS.md). With
+    `only_active`, rows no longer active are left as they are (someone else closed
+    them meanwhile). Returns the rows written.
     """
     postgres = connection.vendor == "postgresql"
     model_fields = [Signal._meta.get_field(name) for name in fields]
     table = connection.ops.quote_name(Signal._meta.db_table)
-    per_row = len(model_fields) + 1
     names = ", ".join(["id", *(f.column for f in model_fields)])
-    assignments = ", ".join(
-        f"{f.column} = CAST(v.{f.column} AS {f.db_type(connection)})"
-        if postgres
-        else f"{f.column} = v.{f.column}"
-        for f in model_fields
-    )
-    id_value = "CAST(v.id AS bigint)" if postgres else "v.id"
+    assignments = ", ".join(f"{f.column} = v.{f.column}" for f in model_fields)
     guard = f" AND {table}.status = 'active'" if only_active else ""
+    if postgres:
+        arrays = ", ".join(
+            ["%s::bigint[]", *(f"%s::{f.db_type(connection)}[]" for f in model_fields)]
+        )
+        source, size = f"SELECT * FROM unnest({arrays}) AS v({names})", 10000
+    else:
+        size = _batch_size(len(model_fields) + 1)
     written = 0
-    size = _batch_size(per_row)
     for start in range(0, len(signals), size):
         batch = signals[start : start + size]
-        params: list[Any] = []
-        for signal in batch:
-            params.append(signal.pk)
-            params += [
-                f.get_db_prep_save(getattr(signal, f.attname), connection)
-                for f in model_fields
+        columns = [[signal.pk for signal in batch]] + [
+            [f.get_db_prep_save(getattr(s, f.attname), connection) for s in batch]
+            for f in model_fields
+        ]
+        if postgres:
+            params: list[Any] = columns
+        else:
+            row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            source = f"VALUES {', '.join([row] * len(batch))}"
+            params = [
+                value for values in zip(*columns, strict=True) for value in values
             ]
-        row = "(" + ", ".join(["%s"] * per_row) + ")"
         sql = (
-            f"WITH v({names}) AS (VALUES {', '.join([row] * len(batch))}) "
+            f"WITH v({names}) AS ({source}) "
             f"UPDATE {table} SET {assignments} FROM v "
-            f"WHERE {table}.id = {id_value}{guard} "
+            f"WHERE {table}.id = v.id{guard} "
             f"RETURNING {table}.id"  # SQLite reports no rowcount for WITH … UPDATE
         )
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Rows are locked in id order, as bulk updates lock them: two writers
+            # on the same rows queue up instead of deadlocking.
+            list(
+                Signal.objects.select_for_update()
+                .filter(pk__in=columns[0])
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
             cursor.execute(sql, params)
             written += len(cursor.fetchall())
     return written
