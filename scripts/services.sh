@@ -22,9 +22,19 @@ case "$cmd" in
     mkdir -p "$dir"
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
     as_postgres "$pgbin/initdb" -D "$dir/pg" -U postgres -A trust -E UTF8 --no-sync >/dev/null
-    as_postgres "$pgbin/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $dir -c fsync=off -c max_connections=200" \
-      start >/dev/null
+    started=""
+    for attempt in 1 2 3; do  # a busy machine can make the first start fail
+      if as_postgres "$pgbin/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $dir -c fsync=off -c max_connections=200" \
+        start >/dev/null; then
+        started=yes
+        break
+      fi
+      echo "PostgreSQL did not start (attempt $attempt); its log:" >&2
+      tail -n 20 "$dir/pg.log" >&2 || true
+      sleep 2
+    done
+    [ -n "$started" ] || exit 1
     psql -q -h 127.0.0.1 -p "$pg_port" -U postgres \
       -c "CREATE ROLE app LOGIN PASSWORD 'app' CREATEDB" \
       -c "CREATE DATABASE alphaforge OWNER app" >/dev/null

@@ -14,7 +14,11 @@ trap cleanup EXIT
 if [ -z "${TEST_DATABASE_URL:-}" ] && [ -z "${TEST_REDIS_URL:-}" ]; then
   if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null; then
     services_dir=$(mktemp -d)
-    eval "$(scripts/services.sh start "$services_dir")"
+    exports=$(scripts/services.sh start "$services_dir") || {
+      echo "could not start PostgreSQL and Redis for the tests" >&2
+      exit 1
+    }
+    eval "$exports"
   elif [ "${CI:-}" = true ]; then
     echo "CI=true: PostgreSQL and Redis are required (install postgresql redis-server)" >&2
     exit 1
