@@ -143,6 +143,14 @@ class SignalListFilter(SignalFilter):
         help_text="timestamp, -timestamp, confidence, -confidence; default -timestamp",
     )
 
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        # django-filter lets empty items of a comma list through ("ordering=,").
+        if valid and not all(self.form.cleaned_data.get("ordering") or ["x"]):
+            self.form.add_error("ordering", "Empty item in the comma separated list.")
+            valid = False
+        return valid
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
         ordering = self.form.cleaned_data.get("ordering")

@@ -95,6 +95,8 @@ def test_page_past_the_last_is_404(api_client):
         ("since=yesterday", "since"),
         ("until=2026-13-01", "until"),
         ("ordering=price", "ordering"),
+        ("ordering=,", "ordering"),  # found by schemathesis: was a 500
+        ("ordering=confidence,", "ordering"),
     ],
 )
 def test_malformed_filters_are_400_naming_the_parameter(api_client, query, name):
