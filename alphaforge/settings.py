@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "monitoring.middleware.TimingMiddleware",
+    "signals.caching.AnonymousCacheMiddleware",
     "alphaforge.middleware.CompressionMiddleware",
     "alphaforge.middleware.DatabaseUnavailableMiddleware",
     "alphaforge.middleware.BodySizeLimitMiddleware",

@@ -1,4 +1,8 @@
-"""WSGI entry point (production default, see docker/ and README)."""
+"""WSGI entry point (production default, see docker/ and README).
+
+Anonymous reads of cached signal answers are served by AnonymousCacheApp before
+Django handles the request at all (signals/caching.py).
+"""
 
 import os
 
@@ -6,4 +10,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from signals.caching import AnonymousCacheApp  # noqa: E402 (needs Django set up)
+
+application = AnonymousCacheApp(django_application)

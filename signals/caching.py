@@ -4,27 +4,61 @@ Each cached answer is stored with the version of its namespace ("signals", or
 "journal:<user id>") at the time it was rendered. A write replaces that version with a
 new unique token in the shared cache, so the very next read on any process sees a
 different version and misses. One round trip reads both the version and the answer.
+
+Two layers share the versions:
+
+- `cached_response` wraps a view handler: it stores the rendered JSON bytes, keyed by
+  the namespace (the user for the journal), the URL and the query, and serves them
+  without re-serialising.
+- `AnonymousCacheApp` (a WSGI wrapper) answers anonymous reads of the public answers
+  (the signals) before Django runs, with one cache round trip that also takes the
+  anonymous rate limit's count; `AnonymousCacheMiddleware` stores what it serves:
+  the final response, headers and compressed body included, once per Accept /
+  Accept-Encoding.
 """
 
 import functools
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
+from http.client import responses
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpResponse
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.http import HttpRequest, HttpResponse
+from django.http.cookie import parse_cookie
+from django_redis.cache import RedisCache
 from prometheus_client import Counter
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from monitoring.middleware import request_timed
+
+from . import throttling
 
 logger = logging.getLogger(__name__)
 SIGNALS_NAMESPACE = "signals"
 RESPONSE_CACHE = Counter(
     "alphaforge_response_cache", "Cached-response lookups by result.", ["result"]
 )
+# Every GET under this prefix is a DRF view under the default rate limits, so the
+# fast path may take the anonymous count for it (signals/tests/test_caching.py).
+PUBLIC_PREFIX = "/api/signals/"
+# What the WSGI fast path leaves in the environ for the layers below it.
+KEY_ENVIRON = "alphaforge.anonymous_cache_key"
+# The parts of the environ that name the resource and build its absolute links.
+REQUEST_ENVIRON = (
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+)
+# Headers that differ per request and so are never stored with a response.
+UNSTORED_HEADERS = frozenset({"x-cache", "x-response-time", "date"})
 
 
 def journal_namespace(user_id: int) -> str:
@@ -47,10 +81,15 @@ def signals_cache_bump() -> None:
     cache_bump(SIGNALS_NAMESPACE)
 
 
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
 def _response_key(namespace: str, request: Request) -> str:
+    """Namespace, origin (links in the body are absolute), path and sorted query."""
     query = sorted(request.query_params.lists())
-    raw = f"{request.path}?{query!r}|{request.accepted_renderer.format}"
-    return f"resp:{namespace}:{hashlib.sha256(raw.encode()).hexdigest()}"
+    origin = f"{request.scheme}://{request.get_host()}"
+    return f"resp:{namespace}:{_digest(origin, request.path, query)}"
 
 
 def _version_start(version_key: str) -> str:
@@ -63,30 +102,51 @@ def _version_start(version_key: str) -> str:
         return version
 
 
+def _read(version_key: str, key: str) -> tuple[Any, Any]:
+    """The namespace's version and the stored entry; (None, None) if unreachable."""
+    try:
+        found = cache.get_many([version_key, key])
+    except Exception:
+        logger.warning("cache unavailable, serving from the database")
+        return None, None
+    return found.get(version_key), found.get(key)
+
+
+def _store(key: str, entry: tuple) -> None:
+    try:
+        cache.set(key, entry, settings.CACHE_TTL)
+    except Exception:
+        logger.warning("cache unavailable, answer not stored")
+
+
 def cached_response(
-    namespace: Callable[[Request], str],
+    namespace: Callable[[Request], str], *, public: bool = False
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Serve a GET handler's rendered bytes from the shared cache."""
+    """Serve a GET handler's rendered JSON bytes from the shared cache.
+
+    `public`: the answer is the same for every caller (no per-user namespace), so
+    AnonymousCacheMiddleware may also keep the final response for anonymous reads.
+    """
 
     def decorator(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
         def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Any:
-            if not settings.ENABLE_CACHE or request.method != "GET":
+            if (
+                not settings.ENABLE_CACHE
+                or request.method != "GET"
+                or request.accepted_renderer.format != "json"  # no HTML forms
+            ):
                 return handler(view, request, *args, **kwargs)
             space = namespace(request)
             version_key, key = _version_key(space), _response_key(space, request)
-            try:
-                found = cache.get_many([version_key, key])
-            except Exception:
-                logger.warning("cache unavailable, serving from the database")
-                found = {}
-            version = found.get(version_key)
-            stored = found.get(key)
+            version, stored = _read(version_key, key)
             if version is not None and stored and stored[0] == version:
                 _, status, content_type, content = stored
                 hit = HttpResponse(content, status=status, content_type=content_type)
                 hit["X-Cache"] = "HIT"
                 RESPONSE_CACHE.labels("hit").inc()
+                if public:
+                    request._request.public_cache_version = version
                 return hit
             response = handler(view, request, *args, **kwargs)
             response["X-Cache"] = "MISS"
@@ -94,16 +154,12 @@ def cached_response(
             if response.status_code == 200:
                 if version is None:
                     version = _version_start(version_key)
+                if public:
+                    request._request.public_cache_version = version
 
                 def store(rendered: Response) -> None:
-                    try:
-                        cache.set(
-                            key,
-                            (version, 200, rendered["Content-Type"], rendered.content),
-                            settings.CACHE_TTL,
-                        )
-                    except Exception:
-                        logger.warning("cache unavailable, answer not stored")
+                    entry = (version, 200, rendered["Content-Type"], rendered.content)
+                    _store(key, entry)
 
                 response.add_post_render_callback(store)
             return response
@@ -111,3 +167,143 @@ def cached_response(
         return wrapper
 
     return decorator
+
+
+def _anonymous(environ: dict[str, Any]) -> bool:
+    """No credentials at all: DRF would see AnonymousUser (token or session auth)."""
+    if "HTTP_AUTHORIZATION" in environ:
+        return False
+    cookies = environ.get("HTTP_COOKIE")
+    return not cookies or settings.SESSION_COOKIE_NAME not in parse_cookie(cookies)
+
+
+def _anonymous_key(environ: dict[str, Any]) -> str:
+    """Everything an anonymous public answer can depend on, down to its encoding.
+
+    The query is normalised by sorting its raw `name=value` pieces on the name only:
+    a stable sort keeps the order of a repeated name, which can change the answer.
+    """
+    pieces = environ.get("QUERY_STRING", "").split("&")
+    proxy_scheme = settings.SECURE_PROXY_SSL_HEADER
+    return "resp:{}:anon:{}".format(
+        SIGNALS_NAMESPACE,
+        _digest(
+            environ.get("wsgi.url_scheme"),
+            environ.get(proxy_scheme[0]) if proxy_scheme else None,
+            *(environ.get(name, "") for name in REQUEST_ENVIRON),
+            sorted(pieces, key=lambda piece: piece.partition("=")[0]),
+            environ.get("HTTP_ACCEPT", ""),
+            environ.get("HTTP_ACCEPT_ENCODING", ""),
+        ),
+    )
+
+
+def _read_and_count(
+    version_key: str, key: str, environ: dict[str, Any]
+) -> tuple[Any, Any, int | None]:
+    """The namespace's version, the anonymous entry, and this request's number in
+    its client's anonymous rate-limit minute, in one round trip on Redis."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    count_key, expiry = throttling.anonymous_key(environ)
+    try:
+        if not isinstance(backend, RedisCache):
+            version, stored = _read(version_key, key)
+            return version, stored, throttling.increment(count_key)
+        client = backend.client
+        pipeline = client.get_client(write=True).pipeline(transaction=False)
+        pipeline.mget(client.make_key(version_key), client.make_key(key))
+        counter = client.make_key(count_key)
+        pipeline.incr(counter)
+        pipeline.expire(counter, expiry)
+        (version, stored), count, _ = pipeline.execute()
+    except Exception:
+        logger.warning("cache unavailable, serving from the database")
+        return None, None, None
+    return (
+        None if version is None else client.decode(version),
+        None if stored is None else client.decode(stored),
+        count,
+    )
+
+
+class AnonymousCacheApp:
+    """WSGI wrapper that answers anonymous reads of public cached answers before
+    Django runs at all (alphaforge/wsgi.py); about 1.4× the throughput of doing the
+    same in a Django middleware, whose request and response objects, signals and
+    header handling cost more than the cache read itself.
+
+    Only anonymous GETs under PUBLIC_PREFIX. One cache round trip reads the entry
+    and takes the request's anonymous rate-limit count. A fresh, admitted hit is
+    answered here, timed like any request. Anything else goes on to Django with
+    the count in the environ, so DRF's throttle reuses it instead of counting
+    again (and answers a 429 exactly as it always does), and with the key under
+    which AnonymousCacheMiddleware stores the full answer on the way back.
+    """
+
+    def __init__(self, application: Callable) -> None:
+        self.application = application
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
+        if not (
+            settings.ENABLE_CACHE
+            and environ.get("REQUEST_METHOD") == "GET"
+            and environ.get("PATH_INFO", "").startswith(PUBLIC_PREFIX)
+            and _anonymous(environ)
+        ):
+            return self.application(environ, start_response)
+        started = time.perf_counter()
+        key = _anonymous_key(environ)
+        version_key = _version_key(SIGNALS_NAMESPACE)
+        version, stored, count = _read_and_count(version_key, key, environ)
+        if (
+            version is not None
+            and stored
+            and stored[0] == version
+            and count is not None
+            and count <= settings.RATE_LIMIT_PER_MINUTE
+        ):
+            _, status, headers, content, route = stored
+            RESPONSE_CACHE.labels("hit").inc()
+            took = request_timed("GET", route, status, started)
+            start_response(
+                f"{status} {responses[status]}",
+                [*headers, ("X-Cache", "HIT"), ("X-Response-Time", took)],
+            )
+            return [content]
+        environ[throttling.COUNT_ENVIRON] = count
+        environ[KEY_ENVIRON] = key
+        return self.application(environ, start_response)
+
+
+class AnonymousCacheMiddleware:
+    """Stores the final answer of an anonymous public read for AnonymousCacheApp.
+
+    It sits outside compression and the security headers, so what it keeps is the
+    response exactly as sent (compressed body, every header but the per-request
+    ones), once per Accept / Accept-Encoding, under the version the
+    `cached_response(public=True)` handler saw when it rendered or served it.
+    Without the WSGI wrapper (ASGI, the test client) it does nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        key = request.META.get(KEY_ENVIRON)
+        version = getattr(request, "public_cache_version", None)
+        if (
+            key is not None
+            and version is not None
+            and response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+        ):
+            headers = [
+                (name, value)
+                for name, value in response.items()
+                if name.lower() not in UNSTORED_HEADERS
+            ]
+            route = request.resolver_match.route if request.resolver_match else None
+            _store(key, (version, 200, headers, response.content, route))
+        return response

@@ -10,32 +10,86 @@ answering from the database rather than refusing everyone (see README).
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django_redis.cache import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
+EXPIRY = WINDOW_SECONDS + 5  # a counter outlives its minute a little
+# Where the response cache's WSGI fast path leaves the count it took (signals/caching).
+COUNT_ENVIRON = "alphaforge.anonymous_throttle_count"
 clock = time.time  # tests pin it
 
 
-def client_ip(request: Request) -> str:
+def client_ip(meta: Mapping[str, Any]) -> str:
     """REMOTE_ADDR, or the address the nearest of NUM_PROXIES trusted proxies saw.
 
     Each proxy appends the peer it saw to X-Forwarded-For, so with N trusted proxies
     the client is the N-th entry from the right; anything left of it is the
     client's own claim and is ignored.
     """
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote = meta.get("REMOTE_ADDR", "")
     proxies = settings.NUM_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
     if proxies <= 0 or not forwarded:
         return remote
     hops = [hop.strip() for hop in forwarded.split(",")]
     return hops[-min(proxies, len(hops))] or remote
+
+
+def _window(now: float) -> tuple[int, float]:
+    """The calendar minute of `now` and the seconds left in it."""
+    window = int(now // WINDOW_SECONDS)
+    return window, (window + 1) * WINDOW_SECONDS - now
+
+
+def increment(key: str) -> int:
+    """Atomically count one more request under `key`, created with an expiry.
+
+    On Redis INCR and EXPIRE go in one pipelined round trip (the key is unique to its
+    minute, so refreshing its expiry is harmless); other caches add then incr.
+    """
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(cache, RedisCache):
+        client = cache.client.get_client(write=True)
+        name = cache.client.make_key(key)
+        pipeline = client.pipeline(transaction=False)
+        pipeline.incr(name)
+        pipeline.expire(name, EXPIRY)
+        return pipeline.execute()[0]
+    try:
+        cache.add(key, 0, EXPIRY)
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr: start this window again
+        cache.set(key, 1, EXPIRY)
+        return 1
+
+
+def _count(scope: str, ident: str) -> int | None:
+    """This request's number in its client's minute; None when the cache is down."""
+    window, _ = _window(clock())
+    try:
+        return increment(_key(scope, ident, window))
+    except Exception:
+        logger.warning("rate limit not enforced: cache unavailable", exc_info=True)
+        return None
+
+
+def _key(scope: str, ident: str, window: int) -> str:
+    return f"throttle:{scope}:{ident}:{window}"
+
+
+def anonymous_key(environ: Mapping[str, Any]) -> tuple[str, int]:
+    """The counter AnonMinuteThrottle bumps for this request, and its expiry in
+    seconds: for the response cache's WSGI fast path, which counts before DRF."""
+    window, _ = _window(clock())
+    return _key(AnonMinuteThrottle.scope, client_ip(environ), window), EXPIRY
 
 
 class MinuteRateThrottle(BaseThrottle):
@@ -47,24 +101,16 @@ class MinuteRateThrottle(BaseThrottle):
     def client_key(self, request: Request) -> str | None:
         raise NotImplementedError
 
+    def counted(self, request: Request, ident: str) -> int | None:
+        return _count(self.scope, ident)
+
     def allow_request(self, request: Request, view: Any) -> bool:
         ident = self.client_key(request)
         if ident is None:
             return True
-        now = clock()
-        window = int(now // WINDOW_SECONDS)
-        self.wait_seconds = (window + 1) * WINDOW_SECONDS - now
-        key = f"throttle:{self.scope}:{ident}:{window}"
-        try:
-            cache.add(key, 0, WINDOW_SECONDS + 5)
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr: start this window again
-            cache.set(key, 1, WINDOW_SECONDS + 5)
-            count = 1
-        except Exception:
-            logger.warning("rate limit not enforced: cache unavailable", exc_info=True)
-            return True
-        return count <= self.limit()
+        _, self.wait_seconds = _window(clock())
+        count = self.counted(request, ident)
+        return count is None or count <= self.limit()
 
     def wait(self) -> float:
         return max(1.0, self.wait_seconds)
@@ -81,7 +127,12 @@ class AnonMinuteThrottle(MinuteRateThrottle):
     def client_key(self, request: Request) -> str | None:
         if request.user and request.user.is_authenticated:
             return None
-        return client_ip(request)
+        return client_ip(request.META)
+
+    def counted(self, request: Request, ident: str) -> int | None:
+        """The count the response cache's WSGI fast path took already, if it did."""
+        taken = request.META.get(COUNT_ENVIRON)
+        return taken if taken is not None else super().counted(request, ident)
 
 
 class UserMinuteThrottle(MinuteRateThrottle):

@@ -101,11 +101,11 @@ class SignalViewSet(
             else SignalSerializer
         )
 
-    @cached_response(signals_namespace)
+    @cached_response(signals_namespace, public=True)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @cached_response(signals_namespace)
+    @cached_response(signals_namespace, public=True)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
@@ -135,7 +135,7 @@ class SignalViewSet(
         responses=SignalFeedSerializer(many=True),
     )
     @action(detail=False, methods=["get"])
-    @cached_response(signals_namespace)
+    @cached_response(signals_namespace, public=True)
     def feed(self, request: Request) -> Response:
         return super().list(request)
 
@@ -145,7 +145,7 @@ class SignalViewSet(
         responses=SignalStatsSerializer,
     )
     @action(detail=False, methods=["get"])
-    @cached_response(signals_namespace)
+    @cached_response(signals_namespace, public=True)
     def stats(self, request: Request) -> Response:
         queryset = self.filter_queryset(Signal.objects.all())
         return Response(queryset.stats())

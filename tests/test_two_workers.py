@@ -40,6 +40,9 @@ def manage(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
+HOST = "api.example"
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
     redis_url = os.environ.get("TEST_REDIS_URL")
@@ -56,12 +59,14 @@ def servers(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
         "DJANGO_SETTINGS_MODULE": "alphaforge.settings",
         "DEBUG": "false",
         "SECRET_KEY": uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "ALLOWED_HOSTS": f"127.0.0.1,localhost,{HOST}",
         "SECURE_SSL_REDIRECT": "false",
         "VAR_DIR": str(base),
         "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/3",
         "PROMETHEUS_MULTIPROC_DIR": str(base / "prom"),
         "RATE_LIMIT_PER_MINUTE": "12",
+        # One trusted proxy: each test is its own client by X-Forwarded-For.
+        "NUM_PROXIES": "1",
         "RATE_LIMIT_USER_PER_MINUTE": "100000",
         "METRICS_TOKEN": "metrics-token",
     }
@@ -118,8 +123,10 @@ def servers(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
                 pytest.fail("servers did not start")
             time.sleep(0.1)
     yield {
-        "a": httpx.Client(base_url=urls[0], timeout=10),
-        "b": httpx.Client(base_url=urls[1], timeout=10),
+        # One site behind a balancer: both processes are asked for the same host
+        # (answers carry absolute links, so the host is part of a cache key).
+        "a": httpx.Client(base_url=urls[0], timeout=10, headers={"Host": HOST}),
+        "b": httpx.Client(base_url=urls[1], timeout=10, headers={"Host": HOST}),
         "staff": {"Authorization": f"Token {tokens[0]}"},
         "ann": {"Authorization": f"Token {tokens[1]}"},
         "ben": {"Authorization": f"Token {tokens[2]}"},
@@ -162,6 +169,21 @@ def test_a_write_on_one_worker_is_seen_by_the_next_read_on_the_other(servers):
     assert patched.status_code == 200
     detail = b.get(f"/api/signals/{created['id']}/", headers=staff).json()
     assert detail["confidence"] == 99
+
+
+def test_anonymous_fast_path_hits_are_fresh_on_the_other_process(servers):
+    """Anonymous reads are answered ahead of Django (AnonymousCacheApp)."""
+    a, b, staff = servers["a"], servers["b"], servers["staff"]
+    path, client = "/api/signals/stats/", {"X-Forwarded-For": "10.9.9.2"}
+    a.get(path, headers=client)
+    hit = b.get(path, headers=client)
+    assert hit.headers["X-Cache"] == "HIT" and hit.headers["X-Frame-Options"]
+    before = hit.json()["total"]
+    assert a.post("/api/signals/", json=signal_body(7), headers=staff).is_success
+    fresh = b.get(path, headers=client)
+    assert fresh.headers["X-Cache"] == "MISS"
+    assert fresh.json()["total"] == before + 1
+    assert a.get(path, headers=client).headers["X-Cache"] == "HIT"
 
 
 def entry(pair: str) -> dict:
@@ -210,12 +232,17 @@ def test_the_rate_limit_holds_across_both_workers(servers):
     if time.time() % 60 > 45:
         time.sleep(60 - time.time() % 60 + 0.5)
     minute = int(time.time() // 60)
+    client = {"X-Forwarded-For": "10.9.9.1"}
     codes = [
-        (a if n % 2 else b).get("/api/signals/stats/").status_code for n in range(30)
+        (a if n % 2 else b).get("/api/signals/stats/", headers=client).status_code
+        for n in range(30)
     ]
     assert int(time.time() // 60) == minute
     assert codes.count(200) == 12 and codes.count(429) == 18
-    limited = a.get("/api/signals/stats/")
+    # A forged hop on the left changes nothing: the proxy's entry is the client.
+    forged = {"X-Forwarded-For": "1.2.3.4, 10.9.9.1"}
+    assert b.get("/api/signals/stats/", headers=forged).status_code == 429
+    limited = a.get("/api/signals/stats/", headers=client)
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
 
 
