@@ -152,7 +152,11 @@ def lua_string(text: str) -> str:
 
 
 def lua_script(
-    kinds: list[Kind], method: str, body: str | None, token: str | None
+    kinds: list[Kind],
+    method: str,
+    body: str | None,
+    token: str | None,
+    extra_headers: dict[str, str] | None = None,
 ) -> str:
     entries = []
     for kind in kinds:
@@ -169,6 +173,8 @@ def lua_script(
         headers.append(f'["Authorization"] = {lua_string("Token " + token)}')
     if body is not None:
         headers.append('["Content-Type"] = "application/json"')
+    for name, value in (extra_headers or {}).items():
+        headers.append(f"[{lua_string(name)}] = {lua_string(value)}")
     body_lua = "nil" if body is None else "[==[" + body + "]==]"
     return f"""
 local kinds = {{{", ".join(entries)}}}
@@ -871,9 +877,10 @@ class Bench:
         method: str = "GET",
         body: str | None = None,
         token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Result:
         script = self.workdir / f"wrk-{secrets.token_hex(4)}.lua"
-        script.write_text(lua_script(kinds, method, body, token))
+        script.write_text(lua_script(kinds, method, body, token, headers))
         command = [
             "wrk",
             "-t2",
@@ -1474,9 +1481,10 @@ def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def write_section(path: Path, text: str) -> None:
+def write_section(
+    path: Path, text: str, heading: str = "## HTTP benchmark (bench/run.py)"
+) -> None:
     """Replace our section (up to the next level-2 heading) or append it."""
-    heading = "## HTTP benchmark (bench/run.py)"
     current = path.read_text() if path.exists() else "# Benchmarks\n"
     start = current.find(heading)
     if start == -1:

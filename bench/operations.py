@@ -1,0 +1,481 @@
+"""The operations benchmark: response cache, rate limit, compression and monitoring.
+
+    .venv/bin/python bench/operations.py [--quick] [--no-write] [--only PART ...]
+
+Same machinery as bench/run.py (throw-away PostgreSQL and Redis, gunicorn with
+./gunicorn.conf.py and DEBUG off, wrk in another process, everything on 127.0.0.1),
+a smaller data set (the cache's figures do not depend on the table's size):
+
+1. Cached 100-signal list at 64 connections: the production server (2 workers)
+   against the floor serving the same bytes from Redis (bench/floor_app.py), and
+   against the same server without the monitoring layer
+   (bench/settings_unmonitored.py); rounds alternate, the best of each is kept.
+2. Cache hit rate of a mixed read scenario (lists, details of recent signals,
+   feeds, stats) with a write every 5 s invalidating everything, counted by the
+   server's own /api/metrics from a cold cache.
+3. Rate limit: 50 concurrent clients from one IP against 4 workers at
+   RATE_LIMIT_PER_MINUTE=60, admitted requests counted per calendar minute.
+4. Compression of the 500-signal list: sizes, and p50 with and without
+   `Accept-Encoding: br` (cache off, so every request compresses; and cache on).
+
+Writes the "## Operations benchmark (bench/operations.py)" section of BENCHMARKS.md.
+"""
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import brotli  # noqa: E402
+
+from bench import dataset  # noqa: E402
+from bench.run import (  # noqa: E402
+    APP_PORT,
+    BIN,
+    FLOOR_PORT,
+    HOST,
+    STATUSES,
+    Bench,
+    Deadline,
+    Kind,
+    Result,
+    Scale,
+    load_average,
+    write_section,
+)
+
+HEADING = "## Operations benchmark (bench/operations.py)"
+PARTS = ("cached_list", "mixed_hit_rate", "rate_limit", "compression")
+PLAIN_PORT = APP_PORT + 20  # the unmonitored server
+LIMIT_PORT = APP_PORT + 21  # the 4-worker rate-limited server
+METRICS_TOKEN = "bench-metrics-token"  # loopback-only throw-away server
+
+
+@dataclass(frozen=True)
+class Plan:
+    scale: Scale
+    rounds: int
+    duration: int
+    mixed: int
+    limit_minutes: int
+    clients: int = 50
+
+
+FULL = Plan(Scale(100_000, 200, 1_000, 20, 60, 0, 0, 3, 0, 0, 45), 3, 20, 60, 2)
+QUICK = Plan(Scale(20_000, 200, 100, 4, 8, 0, 0, 1, 0, 0, 20), 1, 5, 15, 1)
+
+
+class Operations(Bench):
+    def __init__(self, plan: Plan, quick: bool) -> None:
+        super().__init__(plan.scale, quick)
+        self.plan = plan
+        self.only = PARTS
+        self.lines: list[str] = []
+
+    # -- servers
+
+    def env(self, *, cache: bool, port: int, **overrides: str) -> dict[str, str]:
+        env = self.server_env(cache=cache)
+        env.update(BIND=f"{HOST}:{port}", METRICS_TOKEN=METRICS_TOKEN, **overrides)
+        return env
+
+    def app(self, name: str, port: int, **overrides: Any) -> Any:
+        cache = overrides.pop("cache", True)
+        env = self.env(cache=cache, port=port, **overrides)
+        return self.server(name, [str(BIN / "gunicorn")], env, port, "/api/health")
+
+    def floor(self) -> Any:
+        (self.workdir / "floor_spec.json").write_text("{}")
+        env = self.env(cache=False, port=FLOOR_PORT)
+        command = [str(BIN / "gunicorn"), "bench.floor_app:application"]
+        return self.server("floor", command, env, FLOOR_PORT, "/floor/ping")
+
+    def metrics(self, port: int) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"http://{HOST}:{port}/api/metrics",
+            headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def fetch(self, port: int, path: str, **headers: str) -> tuple[bytes, dict]:
+        request = urllib.request.Request(
+            f"http://{HOST}:{port}{path}",
+            headers={"Accept": "application/json", **headers},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.read(), dict(response.headers)
+
+    def run_wrk(
+        self, port: int, kinds: list[Kind], conns: int, seconds: int, **headers: str
+    ) -> Result:
+        self.wrk(
+            port, kinds, connections=conns, duration=self.scale.warmup, headers=headers
+        )
+        result = self.wrk(
+            port, kinds, connections=conns, duration=seconds, headers=headers
+        )
+        self.settle(port, floor=port == FLOOR_PORT)
+        return result
+
+    # -- 1. cached list against the floor and without monitoring
+
+    def list_paths(self) -> list[str]:
+        return [
+            "/api/signals/?" + urlencode({"pair": p, "status": s, "page_size": 100})
+            for p in dataset.PAIR_NAMES
+            for s in STATUSES
+        ]
+
+    def cached_list(self) -> None:
+        import redis
+
+        paths = self.list_paths()
+        floor_paths = [Kind(1, ["/floor/cached?" + urlencode({"u": p}) for p in paths])]
+        app_kinds = [Kind(1, paths)]
+        best: dict[str, Result] = {}
+        runs: dict[str, list[float]] = {"app": [], "floor": [], "unmonitored": []}
+        self.log("cached list: production server, floor, unmonitored server")
+        with (
+            self.app("app", APP_PORT),
+            self.floor(),
+            self.app(
+                "unmonitored",
+                PLAIN_PORT,
+                DJANGO_SETTINGS_MODULE="bench.settings_unmonitored",
+            ),
+        ):
+            client = redis.Redis.from_url(self.redis_url)
+            for path in paths:
+                body, headers = self.fetch(APP_PORT, path)
+                client.set(f"floor:{path}", body)
+                self.fetch(PLAIN_PORT, path)
+            client.close()
+            _, headers = self.fetch(APP_PORT, paths[0])
+            if headers.get("X-Cache") != "HIT":
+                raise RuntimeError(f"the app did not serve a hit: {headers}")
+            for round_ in range(self.plan.rounds):
+                order = [
+                    ("app", APP_PORT, app_kinds),
+                    ("floor", FLOOR_PORT, floor_paths),
+                    ("unmonitored", PLAIN_PORT, app_kinds),
+                ]
+                if round_ % 2:
+                    order.reverse()
+                for name, port, kinds in order:
+                    result = self.run_wrk(port, kinds, 64, self.plan.duration)
+                    runs[name].append(result.rps)
+                    self.log(
+                        f"  {name:12} {result.rps:8.1f} req/s p50 {result.p50_ms:.2f}"
+                        f" ms p99 {result.p99_ms:.2f} ms errors {result.errors}"
+                    )
+                    if name not in best or result.rps > best[name].rps:
+                        best[name] = result
+        app, floor, plain = best["app"], best["floor"], best["unmonitored"]
+        self.lines += [
+            "### Cached 100-signal list, 64 connections",
+            "",
+            f"`wrk -t2 -c64 -d{self.plan.duration}s`, 90 URLs (30 pairs × 3 statuses,"
+            " page_size=100), anonymous, warm cache; best of "
+            f"{self.plan.rounds} alternating round(s) (req/s of each round in the "
+            "last column).",
+            "",
+            "| server | req/s | p50 ms | p99 ms | errors | ratio | rounds req/s |",
+            "|---|---:|---:|---:|---:|---:|---|",
+            self.result_row(
+                "production server (2 gthread workers)",
+                app,
+                app.rps / floor.rps,
+                runs["app"],
+            ),
+            self.result_row(
+                "floor: the same bytes from Redis, bare WSGI app",
+                floor,
+                1.0,
+                runs["floor"],
+            ),
+            self.result_row(
+                "production server without monitoring",
+                plain,
+                plain.rps / floor.rps,
+                runs["unmonitored"],
+            ),
+            "",
+            f"Ratio = req/s ÷ floor req/s. Monitoring costs "
+            f"{(1 - app.rps / plain.rps) * 100:.1f} % of the cached list's "
+            "throughput (best of each; target ≤ 5 %).",
+            "",
+        ]
+
+    @staticmethod
+    def result_row(label: str, r: Result, ratio: float, runs: list[float]) -> str:
+        return (
+            f"| {label} | {r.rps:,.1f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} "
+            f"| {ratio:.2f} | {' / '.join(f'{v:,.0f}' for v in runs)} |"
+        )
+
+    # -- 2. hit rate of a mixed read scenario
+
+    def mixed_hit_rate(self) -> None:
+        import redis
+
+        lo, hi = self.id_range
+        recent = max(lo, hi - 999)
+        pairs = dataset.PAIR_NAMES
+        kinds = [
+            Kind(0.4, self.list_paths()),
+            Kind(0.3, fmt="/api/signals/%d/", lo=recent, hi=hi),
+            Kind(0.15, [f"/api/signals/feed/?pair={quote(p)}" for p in pairs]),
+            Kind(0.15, [f"/api/signals/stats/?pair={quote(p)}" for p in pairs]),
+        ]
+        self.log("mixed reads with a write every 5 s, from a cold cache")
+        stop = threading.Event()
+        writes = [0]
+
+        def writer() -> None:
+            body = json.dumps({"confidence": 55}).encode()
+            while not stop.wait(5):
+                conn = http.client.HTTPConnection(HOST, APP_PORT, timeout=30)
+                conn.request(
+                    "PATCH",
+                    f"/api/signals/{hi}/",
+                    body,
+                    {
+                        "Content-Type": "application/json",
+                        "Authorization": f"Token {self.staff_token}",
+                    },
+                )
+                if conn.getresponse().status == 200:
+                    writes[0] += 1
+                conn.close()
+
+        with self.app("app-mixed", APP_PORT):
+            redis.Redis.from_url(self.redis_url).flushdb()
+            before = self.metrics(APP_PORT)["cache"]
+            thread = threading.Thread(target=writer, daemon=True)
+            thread.start()
+            result = self.wrk(APP_PORT, kinds, connections=64, duration=self.plan.mixed)
+            stop.set()
+            thread.join()
+            after = self.metrics(APP_PORT)["cache"]
+        hits = after["hits"] - before["hits"]
+        misses = after["misses"] - before["misses"]
+        rate = hits / (hits + misses) if hits + misses else 0.0
+        self.lines += [
+            "### Cache hit rate, mixed reads",
+            "",
+            f"64 connections for {self.plan.mixed} s from a flushed Redis: 40 % lists "
+            "(90 URLs), 30 % details of the 1,000 newest signals, 15 % feeds and 15 % "
+            f"stats by pair (30 URLs each); meanwhile a staff PATCH every 5 s "
+            f"({writes[0]} writes), each invalidating every cached signal answer. "
+            "Counted by the server's own /api/metrics (`cache` hits and misses of "
+            "these requests).",
+            "",
+            "| req/s | p50 ms | p99 ms | errors | hits | misses | hit rate |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {result.rps:,.1f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | "
+            f"{result.errors} | {hits:,.0f} | {misses:,.0f} | {rate * 100:.1f} % |",
+            "",
+        ]
+
+    # -- 3. the rate limit across four workers
+
+    def rate_limit(self) -> None:
+        clients, limit = self.plan.clients, 60
+        minutes = self.plan.limit_minutes
+        self.log(f"rate limit: {clients} clients, 4 workers, {limit}/min")
+        now = time.time()
+        first = int(now // 60) + 1  # the first whole minute
+        end = (first + minutes) * 60 + 1
+        outcomes: list[tuple[float, int]] = []
+        lock = threading.Lock()
+
+        def client() -> None:
+            conn = http.client.HTTPConnection(HOST, LIMIT_PORT, timeout=30)
+            mine = []
+            while time.time() < end:
+                sent = time.time()
+                try:
+                    conn.request(
+                        "GET",
+                        "/api/signals/?page_size=1",
+                        headers={"Accept": "application/json"},
+                    )
+                    response = conn.getresponse()
+                    response.read()
+                    status = response.status
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    conn = http.client.HTTPConnection(HOST, LIMIT_PORT, timeout=30)
+                    status = 0
+                mine.append(((sent + time.time()) / 2, status))
+            conn.close()
+            with lock:
+                outcomes.extend(mine)
+
+        with self.app(
+            "app-limit",
+            LIMIT_PORT,
+            WEB_CONCURRENCY="4",
+            RATE_LIMIT_PER_MINUTE=str(limit),
+        ):
+            threads = [threading.Thread(target=client) for _ in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        rows = []
+        for minute in range(first, first + minutes):
+            inside = [s for t, s in outcomes if minute * 60 <= t < minute * 60 + 60]
+            admitted = sum(1 for s in inside if s == 200)
+            refused = sum(1 for s in inside if s == 429)
+            other = len(inside) - admitted - refused
+            stamp = datetime.fromtimestamp(minute * 60, UTC).strftime("%H:%M")
+            rows.append(
+                f"| {stamp} | {len(inside):,} | {admitted} | {refused:,} | {other} |"
+            )
+        self.lines += [
+            "### Rate limit across workers",
+            "",
+            f"{clients} concurrent keep-alive clients from 127.0.0.1, as fast as they "
+            f"get answers, against 4 gthread workers with RATE_LIMIT_PER_MINUTE={limit}"
+            " (counter in Redis); whole calendar minutes only (the limit's window). "
+            "Target: 60 ± 1 admitted a minute.",
+            "",
+            "| minute (UTC) | requests | admitted (200) | refused (429) | other |",
+            "|---|---:|---:|---:|---:|",
+            *rows,
+            "",
+        ]
+
+    # -- 4. compression of the 500-signal list
+
+    def compression(self) -> None:
+        path = "/api/signals/?" + urlencode({"pair": "EUR/USD", "page_size": 500})
+        self.log("compression of the 500-signal list")
+        figures = []
+        for cache in (False, True):
+            with self.app(f"app-compress-{cache}", APP_PORT, cache=cache):
+                plain, _ = self.fetch(APP_PORT, path, **{"Accept-Encoding": "identity"})
+                br, headers = self.fetch(APP_PORT, path, **{"Accept-Encoding": "br"})
+                gz, _ = self.fetch(APP_PORT, path, **{"Accept-Encoding": "gzip"})
+                if headers.get("Content-Encoding") != "br":
+                    raise RuntimeError(f"no brotli: {headers}")
+                if json.loads(brotli.decompress(br)) != json.loads(plain) or json.loads(
+                    gzip.decompress(gz)
+                ) != json.loads(plain):
+                    raise RuntimeError("compressed bodies differ from identity")
+                kinds = [Kind(1, [path])]
+                identity = self.run_wrk(
+                    APP_PORT,
+                    kinds,
+                    4,
+                    self.plan.duration,
+                    **{"Accept-Encoding": "identity"},
+                )
+                brotli_ = self.run_wrk(
+                    APP_PORT, kinds, 4, self.plan.duration, **{"Accept-Encoding": "br"}
+                )
+                figures.append((cache, len(plain), len(br), len(gz), identity, brotli_))
+        rows = [
+            f"| {'on' if cache else 'off'} | {size:,} "
+            f"| {b:,} ({(1 - b / size) * 100:.1f} % smaller) "
+            f"| {g:,} ({(1 - g / size) * 100:.1f} % smaller) | "
+            f"{i.p50_ms:.2f} / {bb.p50_ms:.2f} | {bb.p50_ms - i.p50_ms:+.2f} | "
+            f"{i.rps:,.0f} / {bb.rps:,.0f} |"
+            for cache, size, b, g, i, bb in figures
+        ]
+        self.lines += [
+            "### Compression, 500-signal list",
+            "",
+            f"One pair's 500 newest signals; `wrk -t2 -c4 -d{self.plan.duration}s` with"
+            " `Accept-Encoding: identity`, then `br`. Cache off: every request renders"
+            " and compresses; cache on: hits serve the stored compressed bytes.",
+            "",
+            "| cache | identity bytes | brotli bytes | gzip bytes "
+            "| p50 ms identity / br | brotli adds at p50 (ms) | req/s identity / br |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            *rows,
+            "",
+        ]
+
+    # -- everything
+
+    def execute(self, write: bool, skip_servers: bool = True) -> str:
+        """Run the parts in self.only (all by default), in PARTS' order."""
+        self.check_prerequisites()
+        before = self.load_before = load_average()
+        self.services_start()
+        self.prepare_database()
+        for part in PARTS:
+            if part in self.only:
+                getattr(self, part)()
+        header = [
+            HEADING,
+            "",
+            f"Generated by `.venv/bin/python bench/operations.py` on "
+            f"{self.started:%Y-%m-%d %H:%M} UTC.",
+            "",
+            *self.machine()[:3],
+            f"- Data: {self.scale.signals:,} signals over 30 pairs; gunicorn with "
+            "./gunicorn.conf.py, DEBUG=false, Redis cache, PostgreSQL; wrk and the "
+            "Python clients on the same 2 cores.",
+            f"- Load average before/after: {before} / {load_average()}",
+            "",
+        ]
+        text = "\n".join(header + self.lines)
+        print("\n" + text)
+        if write:
+            write_section(ROOT / "BENCHMARKS.md", text, HEADING)
+            self.log("BENCHMARKS.md updated")
+        return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small and short")
+    parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md")
+    parser.add_argument(
+        "--only", nargs="+", choices=PARTS, help="these parts (implies --no-write)"
+    )
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    bench = Operations(plan, args.quick)
+    bench.only = tuple(args.only or PARTS)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def too_long(signum: int, frame: Any) -> None:
+        raise Deadline(f"the run took longer than {plan.scale.minutes} minutes")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(plan.scale.minutes * 60)
+    try:
+        bench.execute(write=not (args.no_write or args.only))
+    except KeyboardInterrupt:
+        print("interrupted: tearing down", file=sys.stderr)
+        sys.exit(130)
+    finally:
+        signal.alarm(0)
+        bench.teardown()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
