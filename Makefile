@@ -1,10 +1,14 @@
-.PHONY: run test lint bench
+.PHONY: run test lint audit
 
 run:  ## serve on http://127.0.0.1:8000 with SQLite, a shared file cache and demo data
 	scripts/run.sh
 
 test:  ## the whole suite, on SQLite and on PostgreSQL (with a real Redis)
 	scripts/test.sh
+
+audit:  ## known vulnerabilities in the installed packages (fails on any found)
+	scripts/venv.sh dev
+	.venv/bin/pip-audit --progress-spinner off --skip-editable
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
