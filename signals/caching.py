@@ -57,6 +57,7 @@ REQUEST_ENVIRON = (
     "SCRIPT_NAME",
     "PATH_INFO",
 )
+TIMING_MIDDLEWARE = "monitoring.middleware.TimingMiddleware"
 # Headers that differ per request and so are never stored with a response.
 UNSTORED_HEADERS = frozenset({"x-cache", "x-response-time", "date"})
 
@@ -242,6 +243,8 @@ class AnonymousCacheApp:
 
     def __init__(self, application: Callable) -> None:
         self.application = application
+        # Hits are timed as TimingMiddleware times every other request, if it is on.
+        self.timed = TIMING_MIDDLEWARE in settings.MIDDLEWARE
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
         if not (
@@ -264,11 +267,11 @@ class AnonymousCacheApp:
         ):
             _, status, headers, content, route = stored
             RESPONSE_CACHE.labels("hit").inc()
-            took = request_timed("GET", route, status, started)
-            start_response(
-                f"{status} {responses[status]}",
-                [*headers, ("X-Cache", "HIT"), ("X-Response-Time", took)],
-            )
+            headers = [*headers, ("X-Cache", "HIT")]
+            if self.timed:
+                took = request_timed("GET", route, status, started)
+                headers.append(("X-Response-Time", took))
+            start_response(f"{status} {responses[status]}", headers)
             return [content]
         environ[throttling.COUNT_ENVIRON] = count
         environ[KEY_ENVIRON] = key
