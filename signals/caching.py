@@ -70,12 +70,33 @@ def _version_key(namespace: str) -> str:
     return f"version:{namespace}"
 
 
-def cache_bump(namespace: str) -> None:
-    """Invalidate every cached answer of the namespace on every process."""
+# Namespaces whose bump failed (cache unreachable) in this process: bumped again
+# before this process's next cache read, so that answers cached before the outage
+# are not served as fresh once the cache is back. (Between the cache's return and
+# that read, other processes may still serve them, at most for CACHE_TTL.)
+_unbumped: set[str] = set()
+
+
+def _bump(namespace: str) -> bool:
     try:
         cache.set(_version_key(namespace), uuid.uuid4().hex, None)
-    except Exception:  # the cache being down must not fail the write itself
-        logger.exception("could not bump cache version of %s", namespace)
+    except Exception:
+        _unbumped.add(namespace)
+        return False
+    _unbumped.discard(namespace)
+    return True
+
+
+def cache_bump(namespace: str) -> None:
+    """Invalidate every cached answer of the namespace on every process."""
+    if not _bump(namespace):  # the cache being down must not fail the write itself
+        logger.error("could not bump cache version of %s; retried later", namespace)
+
+
+def _bump_pending() -> None:
+    for namespace in list(_unbumped):
+        if _bump(namespace):
+            logger.warning("cache version of %s bumped after an outage", namespace)
 
 
 def signals_cache_bump() -> None:
@@ -105,6 +126,8 @@ def _version_start(version_key: str) -> str:
 
 def _read(version_key: str, key: str) -> tuple[Any, Any]:
     """The namespace's version and the stored entry; (None, None) if unreachable."""
+    if _unbumped:
+        _bump_pending()
     try:
         found = cache.get_many([version_key, key])
     except Exception:
@@ -206,6 +229,8 @@ def _read_and_count(
     its client's anonymous rate-limit minute, in one round trip on Redis."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     count_key, expiry = throttling.anonymous_key(environ)
+    if _unbumped:
+        _bump_pending()
     try:
         if not isinstance(backend, RedisCache):
             version, stored = _read(version_key, key)

@@ -13,10 +13,22 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+
+SIGNAL = {
+    "pair": "EUR/USD",
+    "timeframe": "1h",
+    "direction": "buy",
+    "entry_price": 1.1,
+    "stop_loss": 1.09,
+    "take_profit": 1.12,
+    "confidence": 60,
+    "timestamp": "2026-02-01T00:00:00Z",
+}
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ROOT / "scripts" / "services.sh"
@@ -71,6 +83,16 @@ class Stack:
             check=True,
             timeout=120,
         )
+        created = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c",
+             "from django.contrib.auth.models import User;"
+             "from rest_framework.authtoken.models import Token;"
+             "s = User.objects.create_user('staff', '', 'pw', is_staff=True);"
+             "print(Token.objects.create(user=s).key)"],
+            cwd=ROOT, env=self.env, check=True, timeout=120,
+            capture_output=True, text=True,
+        )  # fmt: skip
+        self.staff = {"Authorization": f"Token {created.stdout.split()[-1]}"}
         config = self.base / "gunicorn-empty.conf.py"
         config.write_text("")
         self.server = subprocess.Popen(
@@ -95,8 +117,13 @@ class Stack:
         )
         self.wait_for(lambda: self.get("/api/health").status_code == 200)
 
-    def get(self, path: str) -> httpx.Response:
-        return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=10)
+    def get(self, path: str, **headers: str) -> httpx.Response:
+        url = f"http://127.0.0.1:{self.port}{path}"
+        return httpx.get(url, headers=headers, timeout=10)
+
+    def request(self, method: str, path: str, body: object) -> httpx.Response:
+        url = f"http://127.0.0.1:{self.port}{path}"
+        return httpx.request(method, url, json=body, headers=self.staff, timeout=10)
 
     def wait_for(self, condition, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + seconds
@@ -195,10 +222,16 @@ def test_redis_down_the_api_answers_from_the_database_and_recovers(stack):
     assert stack.get("/api/signals/").headers["X-Cache"] == "HIT"
     stack.redis("stop")
     try:
-        for _ in range(3):
-            response = stack.get("/api/signals/")
-            assert response.status_code == 200
-            assert response.json()["count"] == 0
+        # Under load: 8 clients at once, anonymous and staff, reads and a write.
+        paths = ["/api/signals/", "/api/signals/stats/", "/api/signals/feed/"] * 8
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda path: stack.get(path).status_code, paths))
+            staff = list(pool.map(lambda path: stack.get(path, **stack.staff)
+                                  .status_code, paths))  # fmt: skip
+        assert codes == staff == [200] * len(paths)
+        created = stack.request("POST", "/api/signals/", SIGNAL)
+        assert created.status_code == 201, created.text[:300]
+        assert stack.get("/api/signals/").json()["count"] == 1
         ready = stack.get("/api/ready")
         assert ready.status_code == 503
         assert (
@@ -209,22 +242,30 @@ def test_redis_down_the_api_answers_from_the_database_and_recovers(stack):
     stack.wait_for(lambda: stack.get("/api/ready").status_code == 200)
     stack.get("/api/signals/?page=1")
     assert stack.get("/api/signals/?page=1").headers["X-Cache"] == "HIT"
+    # The write made while Redis was down must not leave a stale answer behind.
+    assert stack.get("/api/signals/?page=1").json()["count"] == 1
 
 
 def test_postgres_down_every_endpoint_answers_json_503_quickly_and_recovers(stack):
     assert stack.get("/api/signals/stats/").status_code == 200
     stack.postgres("stop")
     try:
-        for path in (
-            "/api/signals/?page_size=7",
-            "/api/signals/1/",
-            "/api/signals/feed/?page_size=3",
-            "/api/signals/stats/?pair=X1/Y1",
+        for method, path, body in (
+            ("GET", "/api/signals/?page_size=7", None),
+            ("GET", "/api/signals/1/", None),
+            ("GET", "/api/signals/feed/?page_size=3", None),
+            ("GET", "/api/signals/stats/?pair=X1/Y1", None),
+            ("GET", "/api/journal/", None),  # the token lookup needs the database
+            ("GET", "/api/journal/stats/", None),
+            ("POST", "/api/signals/", SIGNAL),
+            ("PATCH", "/api/signals/bulk/", [{"id": 1, "confidence": 50}]),
+            ("POST", "/api/journal/", {"pair": "EUR/USD"}),
+            ("POST", "/api/auth/token/", {"username": "staff", "password": "pw"}),
         ):
             started = time.monotonic()
-            response = stack.get(path)
+            response = stack.request(method, path, body)
             assert time.monotonic() - started < 5, path
-            assert response.status_code == 503, (path, response.text[:200])
+            assert response.status_code == 503, (method, path, response.text[:200])
             assert response.headers["Content-Type"] == "application/json"
             assert "database" in response.json()["detail"]
         ready = stack.get("/api/ready")

@@ -357,3 +357,29 @@ def test_every_view_under_the_public_prefix_takes_the_anonymous_limit():
     for route, view in views:
         throttles = view.cls().get_throttles()
         assert any(isinstance(t, AnonMinuteThrottle) for t in throttles), route
+
+
+@pytest.mark.redis
+def test_a_bump_lost_to_an_outage_is_made_before_the_next_read(
+    api_client, staff_client, settings, redis_cache, django_capture_on_commit_callbacks
+):
+    """A write while Redis is unreachable cannot bump the version; answers cached
+    before the outage must not come back as fresh once Redis answers again."""
+    signal = SignalFactory(confidence=60)
+    detail = f"/api/signals/{signal.id}/"
+    api_client.get(detail)
+    assert api_client.get(detail)["X-Cache"] == "HIT"
+    reachable = settings.CACHES
+    settings.CACHES = {  # the same cache, unreachable: a refused connection
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.patch(detail, {"confidence": 61}, format="json")
+    assert response.status_code == 200
+    settings.CACHES = reachable  # back
+    fresh = api_client.get(detail)
+    assert fresh["X-Cache"] == "MISS" and fresh.json()["confidence"] == 61
