@@ -31,6 +31,15 @@ def _accepts(header: str, coding: str) -> bool:
     return False
 
 
+def preferred_coding(accept_encoding: str) -> str:
+    """ "br" when accepted, else "gzip" when accepted, else "" (identity)."""
+    if _accepts(accept_encoding, "br"):
+        return "br"
+    if _accepts(accept_encoding, "gzip"):
+        return "gzip"
+    return ""
+
+
 class CompressionMiddleware:
     """Brotli when the client accepts br, else gzip, above MIN_SIZE bytes."""
 
@@ -47,14 +56,11 @@ class CompressionMiddleware:
         ):
             return response
         patch_vary_headers(response, ("Accept-Encoding",))
-        accepted = request.META.get("HTTP_ACCEPT_ENCODING", "")
-        if _accepts(accepted, "br"):
-            body, coding = (
-                brotli.compress(response.content, quality=BROTLI_QUALITY),
-                "br",
-            )
-        elif _accepts(accepted, "gzip"):
-            body, coding = compress_string(response.content), "gzip"
+        coding = preferred_coding(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+        if coding == "br":
+            body = brotli.compress(response.content, quality=BROTLI_QUALITY)
+        elif coding == "gzip":
+            body = compress_string(response.content)
         else:
             return response
         if len(body) >= len(response.content):

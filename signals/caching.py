@@ -20,11 +20,13 @@ Two layers share the versions:
 import functools
 import hashlib
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from http.client import responses
 from typing import Any
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
@@ -35,28 +37,23 @@ from prometheus_client import Counter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from alphaforge.middleware import preferred_coding
 from monitoring.middleware import request_timed
 
 from . import throttling
+from .cache_breaker import cache_available, cache_failed
 
 logger = logging.getLogger(__name__)
 SIGNALS_NAMESPACE = "signals"
 RESPONSE_CACHE = Counter(
     "alphaforge_response_cache", "Cached-response lookups by result.", ["result"]
 )
-# Every GET under this prefix is a DRF view under the default rate limits, so the
-# fast path may take the anonymous count for it (signals/tests/test_caching.py).
+# Every view under this prefix takes the default rate limits (checked in
+# signals/tests/test_caching.py), so the fast path counts every anonymous GET under
+# it, also one for an unknown path there.
 PUBLIC_PREFIX = "/api/signals/"
 # What the WSGI fast path leaves in the environ for the layers below it.
 KEY_ENVIRON = "alphaforge.anonymous_cache_key"
-# The parts of the environ that name the resource and build its absolute links.
-REQUEST_ENVIRON = (
-    "HTTP_HOST",
-    "SERVER_NAME",
-    "SERVER_PORT",
-    "SCRIPT_NAME",
-    "PATH_INFO",
-)
 TIMING_MIDDLEWARE = "monitoring.middleware.TimingMiddleware"
 # Headers that differ per request and so are never stored with a response.
 UNSTORED_HEADERS = frozenset({"x-cache", "x-response-time", "date"})
@@ -75,16 +72,21 @@ def _version_key(namespace: str) -> str:
 # are not served as fresh once the cache is back. (Between the cache's return and
 # that read, other processes may still serve them, at most for CACHE_TTL.)
 _unbumped: set[str] = set()
+_unbumped_lock = threading.Lock()
 
 
 def _bump(namespace: str) -> bool:
-    try:
-        cache.set(_version_key(namespace), uuid.uuid4().hex, None)
-    except Exception:
+    with _unbumped_lock:  # a late success must not clear another thread's failure
+        if cache_available():
+            try:
+                cache.set(_version_key(namespace), uuid.uuid4().hex, None)
+            except Exception:
+                cache_failed()
+            else:
+                _unbumped.discard(namespace)
+                return True
         _unbumped.add(namespace)
         return False
-    _unbumped.discard(namespace)
-    return True
 
 
 def cache_bump(namespace: str) -> None:
@@ -95,8 +97,9 @@ def cache_bump(namespace: str) -> None:
 
 def _bump_pending() -> None:
     for namespace in list(_unbumped):
-        if _bump(namespace):
-            logger.warning("cache version of %s bumped after an outage", namespace)
+        if not _bump(namespace):
+            return  # still down: the rest waits for the next read
+        logger.warning("cache version of %s bumped after an outage", namespace)
 
 
 def signals_cache_bump() -> None:
@@ -108,38 +111,49 @@ def _digest(*parts: object) -> str:
 
 
 def _response_key(namespace: str, request: Request) -> str:
-    """Namespace, origin (links in the body are absolute), path and sorted query."""
+    """Namespace, origin (links in the body are absolute), path, sorted query and
+    the negotiated media type (its parameters, e.g. indent, change the bytes)."""
     query = sorted(request.query_params.lists())
     origin = f"{request.scheme}://{request.get_host()}"
-    return f"resp:{namespace}:{_digest(origin, request.path, query)}"
+    media = request.accepted_media_type
+    return f"resp:{namespace}:{_digest(origin, request.path, query, media)}"
 
 
-def _version_start(version_key: str) -> str:
-    """The namespace's version, created when missing; add() keeps a racing bump."""
+def _version_start(version_key: str) -> str | None:
+    """The namespace's version, created when missing (add() keeps a racing bump);
+    None when the cache cannot be reached."""
     version = uuid.uuid4().hex
     try:
         cache.add(version_key, version, None)
         return cache.get(version_key, version)
     except Exception:
-        return version
+        cache_failed()
+        return None
 
 
-def _read(version_key: str, key: str) -> tuple[Any, Any]:
-    """The namespace's version and the stored entry; (None, None) if unreachable."""
-    if _unbumped:
+def _read(version_key: str, key: str) -> tuple[Any, Any, bool]:
+    """The namespace's version, the stored entry, and whether the cache answered
+    (a missing version and an unreachable cache are different things)."""
+    if _unbumped and cache_available():
         _bump_pending()
+    if not cache_available():
+        return None, None, False
     try:
         found = cache.get_many([version_key, key])
     except Exception:
+        cache_failed()
         logger.warning("cache unavailable, serving from the database")
-        return None, None
-    return found.get(version_key), found.get(key)
+        return None, None, False
+    return found.get(version_key), found.get(key), True
 
 
 def _store(key: str, entry: tuple) -> None:
+    if not cache_available():
+        return
     try:
         cache.set(key, entry, settings.CACHE_TTL)
     except Exception:
+        cache_failed()
         logger.warning("cache unavailable, answer not stored")
 
 
@@ -163,7 +177,11 @@ def cached_response(
                 return handler(view, request, *args, **kwargs)
             space = namespace(request)
             version_key, key = _version_key(space), _response_key(space, request)
-            version, stored = _read(version_key, key)
+            version, stored, reachable = _read(version_key, key)
+            if not reachable:
+                response = handler(view, request, *args, **kwargs)
+                response["X-Cache"] = "MISS"
+                return response
             if version is not None and stored and stored[0] == version:
                 _, status, content_type, content = stored
                 hit = HttpResponse(content, status=status, content_type=content_type)
@@ -172,12 +190,15 @@ def cached_response(
                 if public:
                     request._request.public_cache_version = version
                 return hit
+            if version is None:
+                # Settled before the handler reads the database: a write that
+                # commits after this moment bumps past it, so an answer rendered
+                # from older rows is never stored under a newer version.
+                version = _version_start(version_key)
             response = handler(view, request, *args, **kwargs)
             response["X-Cache"] = "MISS"
             RESPONSE_CACHE.labels("miss").inc()
-            if response.status_code == 200:
-                if version is None:
-                    version = _version_start(version_key)
+            if response.status_code == 200 and version is not None:
                 if public:
                     request._request.public_cache_version = version
 
@@ -204,20 +225,28 @@ def _anonymous(environ: dict[str, Any]) -> bool:
 def _anonymous_key(environ: dict[str, Any]) -> str:
     """Everything an anonymous public answer can depend on, down to its encoding.
 
-    The query is normalised by sorting its raw `name=value` pieces on the name only:
-    a stable sort keeps the order of a repeated name, which can change the answer.
+    The host as Django reads it (Host, else server name and port: links in the body
+    are absolute). The query is normalised by sorting its `name=value` pieces on the
+    decoded name only: a stable sort keeps the order of a repeated name, whose last
+    value is the one Django reads. The coding is the one CompressionMiddleware
+    negotiates, so odd Accept-Encoding spellings share the entry.
     """
     pieces = environ.get("QUERY_STRING", "").split("&")
     proxy_scheme = settings.SECURE_PROXY_SSL_HEADER
+    host = environ.get("HTTP_HOST") or (
+        f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    )
     return "resp:{}:anon:{}".format(
         SIGNALS_NAMESPACE,
         _digest(
             environ.get("wsgi.url_scheme"),
             environ.get(proxy_scheme[0]) if proxy_scheme else None,
-            *(environ.get(name, "") for name in REQUEST_ENVIRON),
-            sorted(pieces, key=lambda piece: piece.partition("=")[0]),
+            host,
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+            sorted(pieces, key=lambda piece: unquote_plus(piece.partition("=")[0])),
             environ.get("HTTP_ACCEPT", ""),
-            environ.get("HTTP_ACCEPT_ENCODING", ""),
+            preferred_coding(environ.get("HTTP_ACCEPT_ENCODING", "")),
         ),
     )
 
@@ -226,14 +255,19 @@ def _read_and_count(
     version_key: str, key: str, environ: dict[str, Any]
 ) -> tuple[Any, Any, int | None]:
     """The namespace's version, the anonymous entry, and this request's number in
-    its client's anonymous rate-limit minute, in one round trip on Redis."""
+    its client's anonymous rate-limit minute, in one round trip on Redis; the count
+    is None when the cache cannot be reached (the limit then fails open)."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     count_key, expiry = throttling.anonymous_key(environ)
-    if _unbumped:
+    if _unbumped and cache_available():
         _bump_pending()
+    if not cache_available():
+        return None, None, None
     try:
         if not isinstance(backend, RedisCache):
-            version, stored = _read(version_key, key)
+            version, stored, reachable = _read(version_key, key)
+            if not reachable:
+                return None, None, None
             return version, stored, throttling.increment(count_key)
         client = backend.client
         pipeline = client.get_client(write=True).pipeline(transaction=False)
@@ -243,6 +277,7 @@ def _read_and_count(
         pipeline.expire(counter, expiry)
         (version, stored), count, _ = pipeline.execute()
     except Exception:
+        cache_failed()
         logger.warning("cache unavailable, serving from the database")
         return None, None, None
     return (
@@ -285,7 +320,8 @@ class AnonymousCacheApp:
         version, stored, count = _read_and_count(version_key, key, environ)
         if (
             version is not None
-            and stored
+            and isinstance(stored, tuple)
+            and len(stored) == 5  # an entry of another format is a miss
             and stored[0] == version
             and count is not None
             and count <= settings.RATE_LIMIT_PER_MINUTE
@@ -298,8 +334,9 @@ class AnonymousCacheApp:
                 headers.append(("X-Response-Time", took))
             start_response(f"{status} {responses[status]}", headers)
             return [content]
-        environ[throttling.COUNT_ENVIRON] = count
-        environ[KEY_ENVIRON] = key
+        environ[throttling.COUNT_ENVIRON] = count  # None: the cache is unreachable
+        if count is not None:
+            environ[KEY_ENVIRON] = key
         return self.application(environ, start_response)
 
 

@@ -4,13 +4,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .caching import signals_cache_bump
+from .caching import cache_bump, journal_namespace, signals_cache_bump
 from .models import Signal
 from .pricing import pip_size, pips, risk_reward
 
@@ -153,10 +154,18 @@ def signal_save(*, signal: Signal) -> Signal:
 
 
 def signals_delete(*, queryset: Any) -> int:
-    """Delete signals and invalidate cached answers."""
+    """Delete signals and invalidate cached answers: the signals', and the journals
+    of users with entries that referred to them (set to null by the delete)."""
     with transaction.atomic():
+        owners = set(
+            queryset.filter(journal_entries__isnull=False).values_list(
+                "journal_entries__owner_id", flat=True
+            )
+        )
         deleted, _ = queryset.delete()
         transaction.on_commit(signals_cache_bump)
+        for owner in owners:
+            transaction.on_commit(partial(cache_bump, journal_namespace(owner)))
     return deleted
 
 

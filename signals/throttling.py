@@ -19,10 +19,13 @@ from django_redis.cache import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from .cache_breaker import cache_available, cache_failed
+
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 EXPIRY = WINDOW_SECONDS + 5  # a counter outlives its minute a little
-# Where the response cache's WSGI fast path leaves the count it took (signals/caching).
+# Where the response cache's WSGI fast path leaves the count it took
+# (signals/caching.py): an int, or None when the cache could not be reached.
 COUNT_ENVIRON = "alphaforge.anonymous_throttle_count"
 clock = time.time  # tests pin it
 
@@ -74,9 +77,12 @@ def increment(key: str) -> int:
 def _count(scope: str, ident: str) -> int | None:
     """This request's number in its client's minute; None when the cache is down."""
     window, _ = _window(clock())
+    if not cache_available():
+        return None
     try:
         return increment(_key(scope, ident, window))
     except Exception:
+        cache_failed()
         logger.warning("rate limit not enforced: cache unavailable", exc_info=True)
         return None
 
@@ -130,9 +136,11 @@ class AnonMinuteThrottle(MinuteRateThrottle):
         return client_ip(request.META)
 
     def counted(self, request: Request, ident: str) -> int | None:
-        """The count the response cache's WSGI fast path took already, if it did."""
-        taken = request.META.get(COUNT_ENVIRON)
-        return taken if taken is not None else super().counted(request, ident)
+        """The count the response cache's WSGI fast path took already, if it tried
+        (None there: the cache was unreachable, so the limit fails open at once)."""
+        if COUNT_ENVIRON in request.META:
+            return request.META[COUNT_ENVIRON]
+        return super().counted(request, ident)
 
 
 class UserMinuteThrottle(MinuteRateThrottle):

@@ -6,6 +6,7 @@ and restart them, and one production-like gunicorn worker in front of them.
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from signals.cache_breaker import BREAK_SECONDS
 
 SIGNAL = {
     "pair": "EUR/USD",
@@ -240,8 +243,10 @@ def test_redis_down_the_api_answers_from_the_database_and_recovers(stack):
     finally:
         stack.redis("start")
     stack.wait_for(lambda: stack.get("/api/ready").status_code == 200)
-    stack.get("/api/signals/?page=1")
-    assert stack.get("/api/signals/?page=1").headers["X-Cache"] == "HIT"
+    # Caching resumes by itself once the breaker's few seconds are over.
+    stack.wait_for(
+        lambda: stack.get("/api/signals/?page=1").headers["X-Cache"] == "HIT"
+    )
     # The write made while Redis was down must not leave a stale answer behind.
     assert stack.get("/api/signals/?page=1").json()["count"] == 1
 
@@ -274,3 +279,37 @@ def test_postgres_down_every_endpoint_answers_json_503_quickly_and_recovers(stac
         stack.postgres("start")
     stack.wait_for(lambda: stack.get("/api/ready").status_code == 200)
     assert stack.get("/api/signals/?page_size=9").status_code == 200
+
+
+def test_a_hanging_redis_costs_one_timeout_and_leaves_nothing_stale(stack):
+    """Redis stopped with SIGSTOP hangs instead of refusing: the breaker keeps the
+    API answering from the database without waiting on every cache operation, and
+    the version bump the write could not make is made once Redis answers, so the
+    answer cached before the hang is not served as fresh afterwards."""
+    path = "/api/signals/stats/?pair=EUR/USD"
+    stack.get(path)
+    assert stack.get(path).headers["X-Cache"] == "HIT"
+    before = stack.get(path).json()["total"]
+    info = subprocess.run(
+        ["redis-cli", "-p", str(stack.redis_port), "info", "server"],
+        capture_output=True, text=True, check=True, timeout=10,
+    ).stdout  # fmt: skip
+    pid = int(info.split("process_id:")[1].split()[0])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        body = {**SIGNAL, "timestamp": "2026-02-03T00:00:00Z"}
+        assert stack.request("POST", "/api/signals/", body).status_code == 201
+        took = []
+        for _ in range(5):
+            started = time.monotonic()
+            answer = stack.get(path)
+            took.append(time.monotonic() - started)
+            assert answer.status_code == 200 and answer.json()["total"] == before + 1
+        assert sorted(took)[2] < 0.5, took  # the median never waits on Redis
+        assert max(took) < 3, took
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    time.sleep(BREAK_SECONDS + 0.5)  # the breaker closes; the lost bump is made
+    assert stack.get(path).json()["total"] == before + 1
+    stack.get(path)
+    assert stack.get(path).headers["X-Cache"] == "HIT"

@@ -11,9 +11,11 @@ from django.core.management import call_command
 from django.test.client import ClientHandler, RequestFactory
 from rest_framework.authtoken.models import Token
 
+from signals import cache_breaker, throttling
 from signals.caching import AnonymousCacheApp
 from signals.generation import signals_generate
 from signals.models import Signal
+from signals.services import signals_delete
 from signals.tests.factories import START, SignalFactory, candles_create, signal_payload
 from signals.tests.test_generation import wave_trend
 
@@ -120,6 +122,42 @@ def test_the_query_is_normalised_but_every_parameter_counts(
     assert [s["pair"] for s in theirs.json()["results"]] == ["GBP/USD"]
 
 
+def test_an_encoded_name_is_the_same_parameter_in_the_key(wsgi, any_cache):
+    """page%5Fsize is page_size to Django, which reads a repeated one's last value."""
+    SignalFactory.create_batch(6)
+    for query, size in (
+        ("page%5Fsize=5&page_size=1", 1),
+        ("page_size=1&page%5Fsize=5", 5),
+    ):
+        for _ in range(2):
+            assert len(wsgi.get(f"{LIST}?{query}").json()["results"]) == size
+    assert wsgi.django_calls == 2
+
+
+def test_unreachable_cache_is_skipped_for_a_while_then_tried_again(
+    api_client, settings, redis_cache
+):
+    """The breaker: after a failure the cache is left alone (no timeout per
+    operation) and the API answers from the database; then it is used again."""
+    SignalFactory()
+    reachable = settings.CACHES
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    assert api_client.get(LIST)["X-Cache"] == "MISS"
+    assert not cache_breaker.cache_available()
+    settings.CACHES = reachable
+    for _ in range(2):  # still open: not even the reachable cache is asked
+        assert api_client.get(LIST)["X-Cache"] == "MISS"
+    cache_breaker.cache_reset()  # five seconds later
+    api_client.get(LIST)
+    assert api_client.get(LIST)["X-Cache"] == "HIT"
+
+
 def test_a_repeated_parameter_keeps_its_order_in_the_key(wsgi, any_cache):
     """Django reads the last of a repeated parameter: the two orders differ."""
     SignalFactory(pair="EUR/USD")
@@ -191,7 +229,10 @@ def test_switched_off_nothing_is_cached(api_client, settings):
         assert "X-Cache" not in api_client.get(LIST)
 
 
-def test_fast_path_hits_count_against_the_anonymous_limit(wsgi, settings, any_cache):
+def test_fast_path_hits_count_against_the_anonymous_limit(
+    wsgi, settings, any_cache, monkeypatch
+):
+    monkeypatch.setattr(throttling, "clock", lambda: 1_800_000_010.0)  # one minute
     settings.RATE_LIMIT_PER_MINUTE = 3
     SignalFactory()
     answers = [wsgi.get(LIST) for _ in range(4)]
@@ -380,6 +421,23 @@ def test_a_bump_lost_to_an_outage_is_made_before_the_next_read(
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.patch(detail, {"confidence": 61}, format="json")
     assert response.status_code == 200
-    settings.CACHES = reachable  # back
+    settings.CACHES = reachable  # back, and the breaker's five seconds are over:
+    cache_breaker.cache_reset()
     fresh = api_client.get(detail)
     assert fresh["X-Cache"] == "MISS" and fresh.json()["confidence"] == 61
+
+
+def test_deleting_a_signal_refreshes_the_journals_that_referred_to_it(
+    user, user_client, any_cache, django_capture_on_commit_callbacks
+):
+    from journal.tests.factories import JournalEntryFactory
+
+    signal = SignalFactory()
+    JournalEntryFactory(owner=user, signal=signal)
+    user_client.get("/api/journal/")
+    assert user_client.get("/api/journal/")["X-Cache"] == "HIT"
+    with django_capture_on_commit_callbacks(execute=True):
+        signals_delete(queryset=Signal.objects.filter(pk=signal.pk))
+    fresh = user_client.get("/api/journal/")
+    assert fresh["X-Cache"] == "MISS"
+    assert fresh.json()["results"][0]["signal"] is None
