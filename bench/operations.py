@@ -26,7 +26,6 @@ import gzip
 import http.client
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -53,11 +52,11 @@ from bench.run import (  # noqa: E402
     HOST,
     STATUSES,
     Bench,
-    Deadline,
     Kind,
     Result,
     Scale,
     load_average,
+    run_with_deadline,
     write_section,
 )
 
@@ -544,23 +543,7 @@ def main() -> None:
     bench = Operations(plan, args.quick)
     bench.only = tuple(args.only or PARTS)
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    def too_long(signum: int, frame: Any) -> None:
-        raise Deadline(f"the run took longer than {plan.scale.minutes} minutes")
-
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGALRM, too_long)
-    signal.alarm(plan.scale.minutes * 60)
-    try:
-        bench.execute(write=not (args.no_write or args.only))
-    except KeyboardInterrupt:
-        print("interrupted: tearing down", file=sys.stderr)
-        sys.exit(130)
-    finally:
-        signal.alarm(0)
-        bench.teardown()
+    run_with_deadline(bench, plan.scale.minutes, write=not (args.no_write or args.only))
 
 
 if __name__ == "__main__":

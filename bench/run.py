@@ -1498,6 +1498,29 @@ def write_section(
     path.write_text(updated)
 
 
+def run_with_deadline(bench: "Bench", minutes: int, **execute: Any) -> None:
+    """bench.execute(**execute) within `minutes`; servers and services are torn down
+    whatever happens, also on Ctrl-C and SIGTERM."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def too_long(signum: int, frame: Any) -> None:
+        raise Deadline(f"the run took longer than {minutes} minutes")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(minutes * 60)
+    try:
+        bench.execute(**execute)
+    except KeyboardInterrupt:
+        print("interrupted: tearing down", file=sys.stderr)
+        sys.exit(130)
+    finally:
+        signal.alarm(0)
+        bench.teardown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small and short")
@@ -1510,26 +1533,12 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=int, help="deadline of the whole run")
     args = parser.parse_args()
     scale = QUICK if args.quick else FULL
-    bench = Bench(scale, args.quick)
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    def too_long(signum: int, frame: Any) -> None:
-        raise Deadline(f"the run took longer than {minutes} minutes")
-
-    minutes = args.max_minutes or scale.minutes
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGALRM, too_long)
-    signal.alarm(minutes * 60)
-    try:
-        bench.execute(write=not args.no_write, skip_servers=args.skip_servers)
-    except KeyboardInterrupt:
-        print("interrupted: tearing down", file=sys.stderr)
-        sys.exit(130)
-    finally:
-        signal.alarm(0)
-        bench.teardown()
+    run_with_deadline(
+        Bench(scale, args.quick),
+        args.max_minutes or scale.minutes,
+        write=not args.no_write,
+        skip_servers=args.skip_servers,
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ and writes the "## Soak (bench/soak.py)" section of BENCHMARKS.md.
 
 import argparse
 import json
-import signal
 import subprocess
 import sys
 import threading
@@ -37,10 +36,10 @@ from bench.run import (  # noqa: E402
     STATUSES,
     WORKERS,
     Bench,
-    Deadline,
     Scale,
     load_average,
     parse_wrk,
+    run_with_deadline,
     write_section,
 )
 
@@ -229,23 +228,7 @@ def main() -> None:
     args = parser.parse_args()
     soak = Soak(args.minutes, args.connections)
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    def too_long(signum: int, frame: Any) -> None:
-        raise Deadline("the soak ran far past its duration")
-
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGALRM, too_long)
-    signal.alarm(args.minutes * 60 + 600)
-    try:
-        soak.execute(write=not args.no_write)
-    except KeyboardInterrupt:
-        print("interrupted: tearing down", file=sys.stderr)
-        sys.exit(130)
-    finally:
-        signal.alarm(0)
-        soak.teardown()
+    run_with_deadline(soak, args.minutes + 10, write=not args.no_write)
 
 
 if __name__ == "__main__":

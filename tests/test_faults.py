@@ -21,17 +21,9 @@ import httpx
 import pytest
 
 from signals.cache_breaker import BREAK_SECONDS
+from signals.tests.factories import signal_payload
 
-SIGNAL = {
-    "pair": "EUR/USD",
-    "timeframe": "1h",
-    "direction": "buy",
-    "entry_price": 1.1,
-    "stop_loss": 1.09,
-    "take_profit": 1.12,
-    "confidence": 60,
-    "timestamp": "2026-02-01T00:00:00Z",
-}
+SIGNAL = signal_payload(timestamp="2026-02-01T00:00:00Z")
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ROOT / "scripts" / "services.sh"
