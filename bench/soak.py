@@ -159,7 +159,8 @@ class Soak(Bench):
         return text
 
     def report(self, result: Any, pids_end: set[int]) -> str:
-        warm = [s for s in self.samples if s["t"] >= WARMUP_SECONDS]
+        # After the warm-up; a run too short for one keeps every sample.
+        warm = [s for s in self.samples if s["t"] >= WARMUP_SECONDS] or self.samples
         first, last = warm[0], warm[-1]
         rows, growth = [], []
         for pid in sorted(first["rss"]):
