@@ -72,6 +72,23 @@ def redis_cache(settings, redis_url: str) -> Iterator[None]:  # type: ignore[no-
     cache.delete_pattern("*")
 
 
+@pytest.fixture(params=["locmem", "redis"])
+def any_cache(request):  # type: ignore[no-untyped-def]
+    """The test runs twice: on the private in-memory cache and on a real Redis."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+
+
+# A real Redis client pointed at a closed loopback port: a cache that is down.
+UNREACHABLE_CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+    }
+}
+
+
 @pytest.fixture
 def market_data() -> Path:
     path = SHARED_DATA / "EURUSD_1h.csv"

@@ -28,6 +28,7 @@ from django.utils import timezone  # noqa: E402
 
 from signals.models import Signal  # noqa: E402
 from signals.services import (  # noqa: E402
+    RESOLVE_FIELDS,
     Resolution,
     _batch_size,
     signal_derive,
@@ -96,18 +97,8 @@ def update_bulk_update(ids: list[int]) -> None:
         s.status, s.outcome, s.exit_price = "closed", "win", Decimal("1.11")
         s.pips, s.mae_pips, s.mfe_pips = Decimal(100), Decimal(5), Decimal(100)
         s.closed_at = s.updated_at = timezone.now()
-    fields = [
-        "status",
-        "outcome",
-        "exit_price",
-        "pips",
-        "mae_pips",
-        "mfe_pips",
-        "closed_at",
-        "updated_at",
-    ]
     with transaction.atomic():
-        Signal.objects.bulk_update(signals, fields, batch_size=_batch_size(18))
+        Signal.objects.bulk_update(signals, RESOLVE_FIELDS, batch_size=_batch_size(18))
 
 
 def update_values(ids: list[int]) -> None:

@@ -50,11 +50,11 @@ from bench.run import (  # noqa: E402
     BIN,
     FLOOR_PORT,
     HOST,
-    STATUSES,
     Bench,
     Kind,
     Result,
     Scale,
+    list100_paths,
     load_average,
     run_with_deadline,
     write_section,
@@ -152,17 +152,10 @@ class Operations(Bench):
 
     # -- 1. cached list against the floor and without monitoring
 
-    def list_paths(self) -> list[str]:
-        return [
-            "/api/signals/?" + urlencode({"pair": p, "status": s, "page_size": 100})
-            for p in dataset.PAIR_NAMES
-            for s in STATUSES
-        ]
-
     def cached_list(self) -> None:
         import redis
 
-        paths = self.list_paths()
+        paths = list100_paths()
         floor_paths = [Kind(1, ["/floor/cached?" + urlencode({"u": p}) for p in paths])]
         app_kinds = [Kind(1, paths)]
         best: dict[str, Result] = {}
@@ -278,7 +271,7 @@ class Operations(Bench):
         recent = max(lo, hi - 999)
         pairs = dataset.PAIR_NAMES
         kinds = [
-            Kind(0.4, self.list_paths()),
+            Kind(0.4, list100_paths()),
             Kind(0.3, fmt="/api/signals/%d/", lo=recent, hi=hi),
             Kind(0.15, [f"/api/signals/feed/?pair={quote(p)}" for p in pairs]),
             Kind(0.15, [f"/api/signals/stats/?pair={quote(p)}" for p in pairs]),

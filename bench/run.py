@@ -147,6 +147,19 @@ class PgSample:
 # ---------------------------------------------------------------- wrk and its Lua
 
 
+def list100_args() -> list[dict[str, Any]]:
+    """The 100-signal list of each pair and status: 90 URLs' query arguments."""
+    return [
+        {"pair": pair, "status": status, "page_size": 100}
+        for pair in dataset.PAIR_NAMES
+        for status in STATUSES
+    ]
+
+
+def list100_paths() -> list[str]:
+    return [f"/api/signals/?{urlencode(args)}" for args in list100_args()]
+
+
 def lua_string(text: str) -> str:
     return json.dumps(text)  # ASCII paths: a JSON string is a valid Lua string
 
@@ -629,11 +642,7 @@ class Bench:
             generate_body,
             {"HTTP_AUTHORIZATION": f"Token {self.staff_token}"},
         )
-        list_args = [
-            {"pair": p, "status": st, "page_size": 100}
-            for p in pairs
-            for st in STATUSES
-        ]
+        list_args = list100_args()
         list_paths = [f"/api/signals/?{urlencode(a)}" for a in list_args]
         list_floor = [
             f"/floor/list100?{urlencode({'pair': a['pair'], 'status': a['status']})}"

@@ -33,10 +33,10 @@ from bench.run import (  # noqa: E402
     APP_PORT,
     BIN,
     HOST,
-    STATUSES,
     WORKERS,
     Bench,
     Scale,
+    list100_paths,
     load_average,
     parse_wrk,
     run_with_deadline,
@@ -118,11 +118,7 @@ class Soak(Bench):
         self.load_before = load_average()
         self.services_start()
         self.prepare_database()
-        reads = [
-            f"/api/signals/?pair={p.replace('/', '%2F')}&status={s}&page_size=100"
-            for p in dataset.PAIR_NAMES
-            for s in STATUSES
-        ]
+        reads = list100_paths()
         reads += [f"/api/signals/feed/?pair={p}" for p in dataset.PAIR_NAMES[:10]]
         reads += [f"/api/signals/stats/?pair={p}" for p in dataset.PAIR_NAMES[:10]]
         script = self.workdir / "soak.lua"

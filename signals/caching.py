@@ -178,10 +178,6 @@ def cached_response(
             space = namespace(request)
             version_key, key = _version_key(space), _response_key(space, request)
             version, stored, reachable = _read(version_key, key)
-            if not reachable:
-                response = handler(view, request, *args, **kwargs)
-                response["X-Cache"] = "MISS"
-                return response
             if version is not None and stored and stored[0] == version:
                 _, status, content_type, content = stored
                 hit = HttpResponse(content, status=status, content_type=content_type)
@@ -190,14 +186,15 @@ def cached_response(
                 if public:
                     request._request.public_cache_version = version
                 return hit
-            if version is None:
+            if reachable and version is None:
                 # Settled before the handler reads the database: a write that
                 # commits after this moment bumps past it, so an answer rendered
                 # from older rows is never stored under a newer version.
                 version = _version_start(version_key)
             response = handler(view, request, *args, **kwargs)
             response["X-Cache"] = "MISS"
-            RESPONSE_CACHE.labels("miss").inc()
+            if reachable:
+                RESPONSE_CACHE.labels("miss").inc()
             if response.status_code == 200 and version is not None:
                 if public:
                     request._request.public_cache_version = version
@@ -259,16 +256,16 @@ def _read_and_count(
     is None when the cache cannot be reached (the limit then fails open)."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     count_key, expiry = throttling.anonymous_key(environ)
+    if not isinstance(backend, RedisCache):  # no pipelines: one call after another
+        version, stored, reachable = _read(version_key, key)
+        if not reachable:
+            return None, None, None
+        return version, stored, throttling.count(count_key)
     if _unbumped and cache_available():
         _bump_pending()
     if not cache_available():
         return None, None, None
     try:
-        if not isinstance(backend, RedisCache):
-            version, stored, reachable = _read(version_key, key)
-            if not reachable:
-                return None, None, None
-            return version, stored, throttling.increment(count_key)
         client = backend.client
         pipeline = client.get_client(write=True).pipeline(transaction=False)
         pipeline.mget(client.make_key(version_key), client.make_key(key))

@@ -74,13 +74,13 @@ def increment(key: str) -> int:
         return 1
 
 
-def _count(scope: str, ident: str) -> int | None:
-    """This request's number in its client's minute; None when the cache is down."""
-    window, _ = _window(clock())
+def count(key: str) -> int | None:
+    """This request's number under its client's counter; None when the cache is
+    down (the limit then fails open)."""
     if not cache_available():
         return None
     try:
-        return increment(_key(scope, ident, window))
+        return increment(key)
     except Exception:
         cache_failed()
         logger.warning("rate limit not enforced: cache unavailable", exc_info=True)
@@ -108,7 +108,8 @@ class MinuteRateThrottle(BaseThrottle):
         raise NotImplementedError
 
     def counted(self, request: Request, ident: str) -> int | None:
-        return _count(self.scope, ident)
+        window, _ = _window(clock())
+        return count(_key(self.scope, ident, window))
 
     def allow_request(self, request: Request, view: Any) -> bool:
         ident = self.client_key(request)

@@ -195,41 +195,36 @@ def test_dockerfile_copies_existing_paths_and_every_local_app(dockerfile):
         assert app in copied, f"{app} is not copied into the image"
 
 
+def gunicorn_check_config(**env: str) -> subprocess.CompletedProcess:
+    """`gunicorn --check-config` with ./gunicorn.conf.py under production settings;
+    the database URL is never connected to."""
+    return subprocess.run(
+        [str(BIN / "gunicorn"), "--check-config"],
+        cwd=ROOT,
+        env=production_env(
+            DATABASE_URL="postgres://app:app@127.0.0.1:9/alphaforge", **env
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_image_command_exists_and_its_config_loads(dockerfile):
     (cmd,) = [args for word, args in dockerfile if word == "CMD"]
     command = json.loads(cmd)
     assert command == ["gunicorn"]
     assert (BIN / command[0]).exists()
-    env = production_env(
-        DATABASE_URL="postgres://app:app@127.0.0.1:9/alphaforge",  # never connected
-        WEB_CONCURRENCY="2",
-    )
-    done = subprocess.run(
-        [str(BIN / "gunicorn"), "--check-config"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = gunicorn_check_config(WEB_CONCURRENCY="2")
     assert done.returncode == 0, done.stderr
 
 
 def test_server_refuses_to_start_beyond_the_connection_budget():
-    env = production_env(
-        DATABASE_URL="postgres://app:app@127.0.0.1:9/alphaforge",
+    done = gunicorn_check_config(
         WEB_CONCURRENCY="16",
         DB_POOL_SIZE="5",
         DB_MAX_OVERFLOW="5",
         DB_MAX_CONNECTIONS="100",
-    )
-    done = subprocess.run(
-        [str(BIN / "gunicorn"), "--check-config"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
     assert done.returncode != 0
     assert "16 workers × 10 pooled connections" in done.stderr

@@ -17,12 +17,6 @@ LOSS = Decimal("1.09")  # Ann's entry is a win, Ben's a loss
 LIST, STATS, BULK = "/api/journal/", "/api/journal/stats/", "/api/journal/bulk/"
 
 
-@pytest.fixture(params=["locmem", "redis"])
-def any_cache(request):  # type: ignore[no-untyped-def]
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-
-
 def token_client(user) -> APIClient:  # type: ignore[no-untyped-def]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user)}")

@@ -1,5 +1,7 @@
 import pytest
 
+from conftest import UNREACHABLE_CACHES
+
 pytestmark = pytest.mark.django_db
 
 
@@ -15,14 +17,7 @@ def test_ready_when_database_and_cache_answer(api_client):
 
 
 def test_ready_names_the_cache_when_it_is_down(api_client, settings):
-    # A real Redis client pointed at a closed loopback port: the cache is down.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+    settings.CACHES = UNREACHABLE_CACHES
     response = api_client.get("/api/ready")
     assert response.status_code == 503
     assert response.json()["cache"] == "unavailable"

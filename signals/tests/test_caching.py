@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test.client import ClientHandler, RequestFactory
 from rest_framework.authtoken.models import Token
 
+from conftest import UNREACHABLE_CACHES
 from signals import cache_breaker, throttling
 from signals.caching import AnonymousCacheApp
 from signals.generation import signals_generate
@@ -22,12 +23,6 @@ from signals.tests.test_generation import wave_trend
 pytestmark = pytest.mark.django_db
 LIST = "/api/signals/"
 READS = (LIST, "/api/signals/feed/", "/api/signals/stats/")
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def any_cache(request):  # type: ignore[no-untyped-def]
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
 
 
 @dataclass
@@ -141,13 +136,7 @@ def test_unreachable_cache_is_skipped_for_a_while_then_tried_again(
     operation) and the API answers from the database; then it is used again."""
     SignalFactory()
     reachable = settings.CACHES
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+    settings.CACHES = UNREACHABLE_CACHES
     assert api_client.get(LIST)["X-Cache"] == "MISS"
     assert not cache_breaker.cache_available()
     settings.CACHES = reachable
@@ -411,13 +400,7 @@ def test_a_bump_lost_to_an_outage_is_made_before_the_next_read(
     api_client.get(detail)
     assert api_client.get(detail)["X-Cache"] == "HIT"
     reachable = settings.CACHES
-    settings.CACHES = {  # the same cache, unreachable: a refused connection
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+    settings.CACHES = UNREACHABLE_CACHES  # a refused connection
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.patch(detail, {"confidence": 61}, format="json")
     assert response.status_code == 200

@@ -1,5 +1,6 @@
 import pytest
 
+from conftest import UNREACHABLE_CACHES
 from signals import throttling
 
 pytestmark = pytest.mark.django_db
@@ -11,12 +12,6 @@ def pinned_clock(monkeypatch):
     now = [MINUTE_START + 10.0]
     monkeypatch.setattr(throttling, "clock", lambda: now[0])
     return now
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def any_cache(request):
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
 
 
 def test_anonymous_clients_are_limited_per_minute_with_retry_after(
@@ -70,13 +65,7 @@ def test_users_have_their_own_budget(user_client, api_client, settings, pinned_c
 
 def test_the_limit_fails_open_when_the_cache_is_down(api_client, settings):
     settings.RATE_LIMIT_PER_MINUTE = 1
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+    settings.CACHES = UNREACHABLE_CACHES
     assert [api_client.get("/api/signals/").status_code for _ in range(3)] == [200] * 3
 
 
