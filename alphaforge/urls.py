@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from api.auth import TokenView, admin_login
 
 urlpatterns = [
+    path("admin/login/", admin_login),  # before the admin's own: login limits
     path("admin/", admin.site.urls),
-    path("api/auth/token/", obtain_auth_token, name="auth-token"),
+    path("api/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("signals.urls")),

@@ -1,9 +1,12 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+from signals.pricing import pip_size
 
 from . import services
 from .models import JournalEntry
@@ -43,6 +46,9 @@ class JournalEntryAdminForm(forms.ModelForm):
             opened_at=data.get("opened_at"),
             closed_at=data.get("closed_at"),
             pnl=pnl,
+            pip=pip_size(data["pair"], settings.PIP_SIZES)
+            if data.get("pair")
+            else None,
         )
         for name, message in errors.items():
             self.add_error(name, message)

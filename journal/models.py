@@ -6,7 +6,7 @@ from signals.models import PRICE, Direction, Outcome
 from signals.serializers import pair_validator
 
 from .querysets import JournalEntryQuerySet
-from .trade import PIPS_PLACES, PNL_PLACES, R_PLACES
+from .trade import PIPS_DIGITS, PIPS_PLACES, PNL_DIGITS, PNL_PLACES, R_DIGITS, R_PLACES
 
 
 class JournalEntry(models.Model):
@@ -34,17 +34,17 @@ class JournalEntry(models.Model):
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     pnl = models.DecimalField(
-        max_digits=24, decimal_places=PNL_PLACES, null=True, blank=True
+        max_digits=PNL_DIGITS, decimal_places=PNL_PLACES, null=True, blank=True
     )
     pnl_manual = models.BooleanField(
         default=False,
         help_text="The pnl was given by hand and is kept; else it is computed.",
     )
     pips = models.DecimalField(
-        max_digits=30, decimal_places=PIPS_PLACES, null=True, blank=True
+        max_digits=PIPS_DIGITS, decimal_places=PIPS_PLACES, null=True, blank=True
     )
     r_multiple = models.DecimalField(
-        max_digits=32, decimal_places=R_PLACES, null=True, blank=True
+        max_digits=R_DIGITS, decimal_places=R_PLACES, null=True, blank=True
     )
     outcome = models.CharField(
         max_length=9, choices=Outcome.choices, default=Outcome.PENDING

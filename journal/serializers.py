@@ -1,9 +1,11 @@
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from signals.models import Direction, Signal
+from signals.pricing import pip_size
 from signals.serializers import pair_validator
 
 from .models import JournalEntry
@@ -89,7 +91,9 @@ class JournalEntrySerializer(serializers.ModelSerializer):
             name: attrs[name] if name in attrs else getattr(self.instance, name, None)
             for name in RULE_FIELDS
         }
-        errors = entry_errors(**values, pnl=attrs.get("pnl"))
+        pair = attrs.get("pair") or getattr(self.instance, "pair", None)
+        pip = pip_size(pair, settings.PIP_SIZES) if pair else None
+        errors = entry_errors(**values, pnl=attrs.get("pnl"), pip=pip)
         if errors:
             raise serializers.ValidationError(
                 {name: [message] for name, message in errors.items()}

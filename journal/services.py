@@ -4,6 +4,7 @@ Every write derives pnl, pips, r_multiple and outcome with `journal.trade.derive
 invalidates the owner's cached journal answers once it commits.
 """
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from api.validators import decimal_fits
 from signals.caching import cache_bump, journal_namespace
 from signals.pricing import pip_size
 
@@ -21,6 +23,7 @@ from .models import JournalEntry
 from .trade import derive
 
 DERIVED_FIELDS = ("pnl", "pips", "r_multiple", "outcome", "pnl_manual")
+logger = logging.getLogger(__name__)
 # PostgreSQL takes at most 65,535 bind parameters a statement; stay well under it.
 MAX_BIND_PARAMS = 60000
 
@@ -113,6 +116,16 @@ def entry_delete(*, entry: JournalEntry) -> None:
         _bump_after_commit([entry.owner_id])
 
 
+def _storable(entry: JournalEntry) -> bool:
+    """Whether the re-derived pips fit their column (a new, tiny PIP_SIZES override
+    may push them past it): an entry whose do not is logged and left as it was."""
+    field = JournalEntry._meta.get_field("pips")
+    if entry.pips is None or decimal_fits(field, entry.pips):
+        return True
+    logger.warning("journal entry %s left as it was: its pips overflow", entry.pk)
+    return False
+
+
 @dataclass(frozen=True)
 class RecomputeProgress:
     checked: int
@@ -144,6 +157,8 @@ def entries_recompute(
             for entry in batch:
                 before = [getattr(entry, name) for name in DERIVED_FIELDS]
                 entry_derive(entry)
+                if not _storable(entry):
+                    continue
                 if [getattr(entry, name) for name in DERIVED_FIELDS] != before:
                     entry.updated_at = now
                     changed.append(entry)

@@ -19,7 +19,10 @@ PENDING, WIN, LOSS, BREAKEVEN = "pending", "win", "loss", "breakeven"
 PNL_PLACES = 8
 PIPS_PLACES = 10
 R_PLACES = 12
-PNL_LIMIT = Decimal(10) ** 16  # the pnl column holds 24 digits, 8 of them decimal
+PNL_DIGITS, PIPS_DIGITS, R_DIGITS = 24, 30, 32  # the columns' max_digits
+# Magnitudes the columns cannot hold (the digits before the point, plus rounding).
+PNL_LIMIT = Decimal(10) ** (PNL_DIGITS - PNL_PLACES)
+PIPS_LIMIT = Decimal(10) ** (PIPS_DIGITS - PIPS_PLACES)
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,12 @@ def entry_errors(
     opened_at: datetime | None,
     closed_at: datetime | None,
     pnl: Decimal | None,
+    pip: Decimal | None = None,
 ) -> dict[str, str]:
     """Why these values do not make an entry, by field; empty when they do.
 
-    `pnl` is the value the client gives in this write (None when it gives none).
+    `pnl` is the value the client gives in this write (None when it gives none);
+    `pip` the pair's pip size, to check that the pips fit their column.
     """
     errors: dict[str, str] = {}
     if exit_price is not None and closed_at is None:
@@ -122,4 +127,25 @@ def entry_errors(
         move_pnl = default_pnl(direction, entry_price, exit_price, quantity)
         if abs(move_pnl) >= PNL_LIMIT:
             errors["quantity"] = "(exit − entry) × quantity must stay below 1e16."
+    if direction is not None and entry_price is not None and exit_price is not None:
+        errors.update(_overflow_errors(direction, entry_price, exit_price, pip))
     return errors
+
+
+def _overflow_errors(
+    direction: str,
+    entry_price: Decimal,
+    exit_price: Decimal,
+    pip: Decimal | None,
+) -> dict[str, str]:
+    """Derived values past their columns, on the inputs that cause them.
+
+    Only pips can overflow: with a tiny pip override (PIP_SIZES). r_multiple is
+    bounded by the price columns (a move below 1e12 over a risk of at least 1e-8).
+    """
+    with localcontext() as context:
+        context.prec = 60
+        move = abs(signed_move(direction, entry_price, exit_price))
+        if pip and move / pip >= PIPS_LIMIT:
+            return {"exit_price": "Gives pips that do not fit their column (1e20)."}
+    return {}

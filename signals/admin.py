@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.paginator import Paginator
@@ -43,8 +44,54 @@ class PairFilter(admin.SimpleListFilter):
         return queryset.filter(pair=self.value()) if self.value() else queryset
 
 
+class SignalAdminForm(forms.ModelForm):
+    class Meta:
+        model = Signal
+        fields = (
+            "pair",
+            "timeframe",
+            "strategy",
+            "timestamp",
+            "direction",
+            "entry_price",
+            "stop_loss",
+            "take_profit",
+            "confidence",
+            "status",
+            "outcome",
+            "exit_price",
+            "mae_pips",
+            "mfe_pips",
+            "closed_at",
+            "indicators",
+            "reasoning",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        """The service's storability check, as form errors instead of a 500."""
+        data = super().clean()
+        candidate = Signal(
+            **{
+                field.attname: data.get(
+                    field.name, getattr(self.instance, field.attname)
+                )
+                for field in Signal._meta.concrete_fields
+                if not field.primary_key
+            }
+        )
+        if all(
+            getattr(candidate, name) is not None
+            for name in ("entry_price", "stop_loss", "take_profit")
+        ):
+            services.signal_derive(candidate)
+            for name, messages in services.signal_errors(candidate).items():
+                self.add_error(name, messages)
+        return data
+
+
 @admin.register(Signal)
 class SignalAdmin(admin.ModelAdmin):
+    form = SignalAdminForm
     list_display = (
         "id",
         "timestamp",

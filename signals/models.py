@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import F, Q
 
+from api.validators import validate_json_without_nul
+
 from .querysets import CandleQuerySet, SignalQuerySet
 
 PRICE = {"max_digits": 20, "decimal_places": 8}
@@ -64,7 +66,9 @@ class Signal(models.Model):
     timestamp = models.DateTimeField(help_text="Open time of the signal's candle.")
     risk_reward = models.DecimalField(max_digits=12, decimal_places=4)
     strategy = models.CharField(max_length=50, default="manual")
-    indicators = models.JSONField(default=dict, blank=True)
+    indicators = models.JSONField(
+        default=dict, blank=True, validators=[validate_json_without_nul]
+    )
     reasoning = models.TextField(blank=True, default="")
     exit_price = models.DecimalField(null=True, blank=True, **PRICE)
     pips = models.DecimalField(null=True, blank=True, **PIPS)

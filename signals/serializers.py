@@ -4,6 +4,8 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from api.validators import validate_json_without_nul
+
 from .generation import SKIP_REASONS
 from .models import Signal, Timeframe
 from .pricing import levels_error
@@ -60,7 +62,9 @@ class SignalSerializer(serializers.ModelSerializer):
     confidence = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
     )
-    indicators = serializers.DictField(required=False)
+    indicators = serializers.DictField(
+        required=False, validators=[validate_json_without_nul]
+    )
 
     class Meta:
         model = Signal

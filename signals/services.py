@@ -1,5 +1,6 @@
 """Writes to signals: the API, admin, commands and generation all go through here."""
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from api.validators import NUL_MESSAGE, decimal_fits, json_has_nul, overflow_message
+
 from .caching import cache_bump, journal_namespace, signals_cache_bump
 from .models import Signal
 from .pricing import pip_size, pips, risk_reward
@@ -19,6 +22,9 @@ from .pricing import pip_size, pips, risk_reward
 MAX_BIND_PARAMS = 60000
 UNIQUE_KEY = ("pair", "timeframe", "strategy", "timestamp")
 DUPLICATE_MESSAGE = "A signal for this pair, timeframe, strategy and timestamp exists."
+# The inputs each derived value comes from: a value past its column is their fault.
+DERIVED_FROM = {"risk_reward": ("stop_loss", "take_profit"), "pips": ("exit_price",)}
+logger = logging.getLogger(__name__)
 
 
 class BulkError(Exception):
@@ -42,6 +48,30 @@ def signal_derive(signal: Signal) -> Signal:
         pip = pip_size(signal.pair, settings.PIP_SIZES)
         signal.pips = pips(signal.direction, signal.entry_price, signal.exit_price, pip)
     return signal
+
+
+def signal_errors(signal: Signal) -> dict[str, list[str]]:
+    """Why a derived signal cannot be stored, by the input field at fault: a derived
+    value past its column, or a NUL in `indicators`. Empty when it can."""
+    errors: dict[str, list[str]] = {}
+    for name, inputs in DERIVED_FROM.items():
+        value, field = getattr(signal, name), Signal._meta.get_field(name)
+        if value is not None and not decimal_fits(field, value):
+            for input_name in inputs:
+                errors.setdefault(input_name, []).append(overflow_message(field))
+    if json_has_nul(signal.indicators):
+        errors["indicators"] = [NUL_MESSAGE]
+    return errors
+
+
+def _unstorable(signals: Sequence[Signal]) -> dict[str, dict[str, list[str]]]:
+    """signal_errors of every derived signal, by its index."""
+    errors = {}
+    for index, signal in enumerate(signals):
+        problems = signal_errors(signal)
+        if problems:
+            errors[str(index)] = problems
+    return errors
 
 
 def _key(data: Any) -> tuple:
@@ -87,7 +117,7 @@ def signals_bulk_create(*, items: Iterable[dict[str, Any]]) -> list[Signal]:
 def signals_insert(*, signals: Sequence[Signal]) -> list[Signal]:
     """Insert unsaved signals all or nothing; raises BulkError on duplicate keys."""
     signals = [signal_derive(signal) for signal in signals]
-    errors = _duplicates(signals)
+    errors = _unstorable(signals) or _duplicates(signals)
     if errors:
         raise BulkError(errors)
     try:
@@ -124,6 +154,9 @@ def signals_bulk_update(*, changes: Sequence[tuple[int, dict[str, Any]]]) -> int
                 setattr(signal, name, value)
             signal.updated_at = now
             signals.append(signal_derive(signal))
+        errors = _unstorable(signals)
+        if errors:
+            raise BulkError(errors)
         if any(name in fields for name in UNIQUE_KEY):
             errors = _duplicates(signals)
             if errors:
@@ -146,9 +179,13 @@ def signal_update(*, signal: Signal, data: dict[str, Any]) -> Signal:
 
 
 def signal_save(*, signal: Signal) -> Signal:
-    """Save one signal edited field by field (the admin), deriving computed fields."""
+    """Save one signal edited field by field (the admin), deriving computed fields;
+    raises BulkError (index 0) when it cannot be stored (the form checks first)."""
+    errors = signal_errors(signal_derive(signal))
+    if errors:
+        raise BulkError({"0": errors})
     with transaction.atomic():
-        signal_derive(signal).save()
+        signal.save()
         transaction.on_commit(signals_cache_bump)
     return signal
 
@@ -254,9 +291,23 @@ def signals_write_fields(
     return written
 
 
+def _storable(resolution: Resolution) -> bool:
+    for name in ("pips", "mae_pips", "mfe_pips"):
+        if not decimal_fits(Signal._meta.get_field(name), getattr(resolution, name)):
+            logger.warning(
+                "signal %s left active: its %s does not fit the column",
+                resolution.signal_id,
+                name,
+            )
+            return False
+    return True
+
+
 def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
-    """Record outcomes of signals that are still active; returns how many."""
+    """Record outcomes of signals that are still active; returns how many. A
+    resolution whose pips would not fit their columns is logged and left out."""
     now = timezone.now()
+    resolutions = [item for item in resolutions if _storable(item)]
     signals = [
         Signal(
             pk=item.signal_id,

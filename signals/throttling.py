@@ -46,17 +46,18 @@ def client_ip(meta: Mapping[str, Any]) -> str:
     return hops[-min(proxies, len(hops))] or remote
 
 
-def _window(now: float) -> tuple[int, float]:
+def minute_window(now: float) -> tuple[int, float]:
     """The calendar minute of `now` and the seconds left in it."""
     window = int(now // WINDOW_SECONDS)
     return window, (window + 1) * WINDOW_SECONDS - now
 
 
-def increment(key: str) -> int:
-    """Atomically count one more request under `key`, created with an expiry.
+def increment(key: str, expiry: int = EXPIRY) -> int:
+    """Atomically count one more request under `key`, which lives `expiry` seconds
+    after its last increment.
 
-    On Redis INCR and EXPIRE go in one pipelined round trip (the key is unique to its
-    minute, so refreshing its expiry is harmless); other caches add then incr.
+    On Redis INCR and EXPIRE go in one pipelined round trip; other caches add then
+    incr (their expiry runs from the first increment).
     """
     cache = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(cache, RedisCache):
@@ -64,23 +65,23 @@ def increment(key: str) -> int:
         name = cache.client.make_key(key)
         pipeline = client.pipeline(transaction=False)
         pipeline.incr(name)
-        pipeline.expire(name, EXPIRY)
+        pipeline.expire(name, expiry)
         return pipeline.execute()[0]
     try:
-        cache.add(key, 0, EXPIRY)
+        cache.add(key, 0, expiry)
         return cache.incr(key)
     except ValueError:  # expired between add and incr: start this window again
-        cache.set(key, 1, EXPIRY)
+        cache.set(key, 1, expiry)
         return 1
 
 
-def count(key: str) -> int | None:
+def count(key: str, expiry: int = EXPIRY) -> int | None:
     """This request's number under its client's counter; None when the cache is
     down (the limit then fails open)."""
     if not cache_available():
         return None
     try:
-        return increment(key)
+        return increment(key, expiry)
     except Exception:
         cache_failed()
         logger.warning("rate limit not enforced: cache unavailable", exc_info=True)
@@ -94,7 +95,7 @@ def _key(scope: str, ident: str, window: int) -> str:
 def anonymous_key(environ: Mapping[str, Any]) -> tuple[str, int]:
     """The counter AnonMinuteThrottle bumps for this request, and its expiry in
     seconds: for the response cache's WSGI fast path, which counts before DRF."""
-    window, _ = _window(clock())
+    window, _ = minute_window(clock())
     return _key(AnonMinuteThrottle.scope, client_ip(environ), window), EXPIRY
 
 
@@ -108,14 +109,14 @@ class MinuteRateThrottle(BaseThrottle):
         raise NotImplementedError
 
     def counted(self, request: Request, ident: str) -> int | None:
-        window, _ = _window(clock())
+        window, _ = minute_window(clock())
         return count(_key(self.scope, ident, window))
 
     def allow_request(self, request: Request, view: Any) -> bool:
         ident = self.client_key(request)
         if ident is None:
             return True
-        _, self.wait_seconds = _window(clock())
+        _, self.wait_seconds = minute_window(clock())
         count = self.counted(request, ident)
         return count is None or count <= self.limit()
 

@@ -1,9 +1,13 @@
 """Schema fuzzing: schemathesis drives every operation of our own OpenAPI schema.
 
-Anonymous, ordinary-user and staff callers; every answer must be a non-5xx whose
-status, headers and body the schema documents.
+Every phase (examples, coverage, fuzzing and, in its own test, stateful sequences
+such as create-then-PATCH), as anonymous, ordinary-user and staff callers; every
+answer must be a non-5xx whose status, headers and body the schema documents.
+FUZZ_EXAMPLES sets the fuzzing phase's examples an operation (README: how many
+found what).
 """
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -13,10 +17,16 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 application = get_wsgi_application()
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+schema.config.phases.update(phases=["examples", "coverage", "fuzzing", "stateful"])
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+# Every check but positive_data_acceptance: rules such as "stop on the loss side of
+# entry", unique keys, valid credentials or a genuine cursor cannot be put in
+# OpenAPI, so a schema-valid request may rightly get a documented 400.
+EXCLUDED = [positive_data_acceptance]
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +43,7 @@ def _keep_the_test_connection() -> Iterator[None]:
 def caller(request, django_user_model, settings):  # type: ignore[no-untyped-def]
     settings.RATE_LIMIT_PER_MINUTE = 10**9
     settings.RATE_LIMIT_USER_PER_MINUTE = 10**9
+    settings.LOGIN_RATE_LIMIT_PER_MINUTE = 10**9
     # The fuzzer's client does not decode br/gzip; compression has its own tests.
     settings.COMPRESS_IN_DJANGO = False
     if request.param == "anonymous":
@@ -46,12 +57,33 @@ def caller(request, django_user_model, settings):  # type: ignore[no-untyped-def
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_no_server_errors_and_every_answer_matches_the_schema(case, caller):  # type: ignore[no-untyped-def]
-    # Every check but positive_data_acceptance: rules such as "stop on the loss side
-    # of entry", unique keys, valid credentials or a genuine cursor cannot be put in
-    # OpenAPI, so a schema-valid request may rightly get a documented 400.
-    case.call_and_validate(headers=caller, excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(headers=caller, excluded_checks=EXCLUDED)
+
+
+@pytest.mark.django_db
+def test_sequences_of_calls_give_no_server_errors(caller):  # type: ignore[no-untyped-def]
+    """Stateful phase: responses feed later requests (a created signal is PATCHed)."""
+
+    class Calls(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case):  # type: ignore[no-untyped-def]
+            return {"headers": caller}
+
+        def validate_response(self, response, case, **kwargs):  # type: ignore[no-untyped-def]
+            # ignored_auth replays the step with a broken token, but the caller's own
+            # header (above) replaces it: that replay says nothing here. The
+            # stateless test runs the check.
+            case.validate_response(response, excluded_checks=[*EXCLUDED, ignored_auth])
+
+    Calls.run(
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

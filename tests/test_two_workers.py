@@ -277,3 +277,40 @@ def test_metrics_count_the_requests_of_both_workers(servers):
         'alphaforge_request_duration_seconds_count{method="GET",route="/api/signals/feed/"}'
         in text
     )
+
+
+def test_login_limits_hold_across_both_workers(servers):
+    a, b = servers["a"], servers["b"]
+    # Failures in a row for one username, from ten addresses, half on each worker.
+    for n in range(10):
+        wrong = (a if n % 2 else b).post(
+            "/api/auth/token/",
+            json={"username": "staff", "password": "wrong"},
+            headers={"X-Forwarded-For": f"10.8.0.{n}"},
+        )
+        assert wrong.status_code == 400
+    for client in (a, b):
+        locked = client.post(
+            "/api/auth/token/",
+            json={"username": "staff", "password": "pw"},
+            headers={"X-Forwarded-For": "10.8.1.1"},
+        )
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
+    # Attempts per address and minute, other usernames each time: the eleventh of a
+    # minute is refused whichever worker takes it. A minute that ends mid-way
+    # starts the count again, so that round is repeated (no sleep, no wall clock).
+    for attempt in range(3):
+        minute = int(time.time() // 60)
+        codes = [
+            (a if n % 2 else b)
+            .post(
+                "/api/auth/token/",
+                json={"username": f"u{attempt}-{n}", "password": "x"},
+                headers={"X-Forwarded-For": f"10.8.2.{attempt}"},
+            )
+            .status_code
+            for n in range(11)
+        ]
+        if int(time.time() // 60) == minute:
+            break
+    assert codes == [400] * 10 + [429]

@@ -680,3 +680,26 @@ def test_journal_cache_on_redis_is_per_user_and_fresh_after_writes(
         user_client.post("/api/journal/", entry_payload(), format="json")
     assert user_client.get("/api/journal/").json()["count"] == 2
     assert other_client.get("/api/journal/").json()["count"] == 0
+
+
+def test_pips_past_their_column_are_a_400_naming_the_exit(user, user_client, settings):
+    # A pip override of 1e-9 turns a move of ~1e12 into ~1e21 pips: past numeric(30, 10).
+    settings.PIP_SIZES = {"ZZZ/USD": "0.000000001"}
+    body = entry_payload(
+        pair="ZZZ/USD", exit_price="999999999999", closed_at="2026-01-06T00:00:00Z"
+    )
+    response = user_client.post("/api/journal/", body, format="json")
+    assert response.status_code == 400 and set(response.json()) == {"exit_price"}
+    bulk = user_client.post("/api/journal/bulk/", [body], format="json")
+    assert bulk.status_code == 400
+    assert set(bulk.json()["errors"]["0"]) == {"exit_price"}
+    entry = JournalEntryFactory(
+        owner=user, pair="ZZZ/USD", exit_price=None, closed_at=None
+    )
+    patch = user_client.patch(
+        f"/api/journal/{entry.id}/",
+        {"exit_price": body["exit_price"], "closed_at": "2030-01-01T00:00:00Z"},
+        format="json",
+    )
+    assert patch.status_code == 400 and set(patch.json()) == {"exit_price"}
+    assert JournalEntry.objects.count() == 1

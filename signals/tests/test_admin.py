@@ -143,3 +143,49 @@ def test_unfiltered_changelist_skips_count_star_on_a_big_table(admin_client):
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
     assert not [sql for sql in counts if "WHERE" not in sql.upper()], counts
     assert Signal.objects.count() == 12000
+
+
+def admin_form(**overrides: str) -> dict:
+    form = {
+        "pair": "EUR/USD",
+        "timeframe": "1h",
+        "strategy": "manual",
+        "timestamp_0": "2026-01-05",
+        "timestamp_1": "00:00:00",
+        "direction": "buy",
+        "entry_price": "1.1",
+        "stop_loss": "1.09",
+        "take_profit": "1.13",
+        "confidence": "50",
+        "status": "active",
+        "outcome": "pending",
+        "exit_price": "",
+        "mae_pips": "",
+        "mfe_pips": "",
+        "closed_at_0": "",
+        "closed_at_1": "",
+        "indicators": "{}",
+        "reasoning": "",
+    }
+    form.update(overrides)
+    return form
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"stop_loss": "1.09999999", "take_profit": "9999"}, "take_profit"),
+        ({"indicators": '{"a": "x\\u0000y"}'}, "indicators"),
+    ],
+    ids=["risk_reward overflow", "NUL in indicators"],
+)
+def test_admin_shows_a_form_error_for_values_the_database_cannot_hold(
+    admin_client, overrides, field
+):
+    signal = SignalFactory()
+    url = f"/admin/signals/signal/{signal.id}/change/"
+    response = admin_client.post(url, admin_form(**overrides))
+    assert response.status_code == 200  # the form again, not a 500
+    assert field in response.context["adminform"].form.errors
+    signal.refresh_from_db()
+    assert signal.take_profit == Decimal("1.11") and signal.indicators == {}

@@ -305,3 +305,15 @@ def test_backfill_on_real_eurusd_matches_a_plain_python_reference(market_data):
         assert s.mae_pips == max(
             sign * (spec["entry"] - expected["worst"]), 0
         ) / Decimal("0.0001")
+
+
+def test_an_exit_whose_pips_overflow_their_column_leaves_the_signal_active(caplog):
+    # A bad tick of ~1e12 gives an mfe of ~1e16 pips: past numeric(16, 4).
+    signal = buy_signal()
+    later_candles((1.1, 999999999999.0, 1.099, 1.105))
+    other = buy_signal(pair="GBP/USD")
+    later_candles((1.1, 1.111, 1.099, 1.105), pair="GBP/USD")
+    outcomes_backfill()
+    assert resolved(signal).status == "active"
+    assert resolved(other).status == "closed"  # the rest of the batch is written
+    assert f"signal {signal.id} left active" in caplog.text

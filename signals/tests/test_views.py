@@ -462,3 +462,87 @@ def test_detail_runs_one_query(api_client, django_assert_num_queries):
     signal = SignalFactory()
     with django_assert_num_queries(1):
         api_client.get(f"/api/signals/{signal.id}/")
+
+
+# The fuzzer's finds: inputs whose derived values or JSON the database cannot hold.
+OVERFLOWING_LEVELS = {
+    "pair": "ZZA/USD",
+    "entry_price": 1.1,
+    "stop_loss": 1.09999999,
+    "take_profit": 9999,
+}
+
+
+def test_create_refuses_a_risk_reward_past_its_column_naming_the_levels(staff_client):
+    response = staff_client.post(
+        "/api/signals/", signal_payload(**OVERFLOWING_LEVELS), format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"stop_loss", "take_profit"}
+    assert "risk_reward" in response.json()["stop_loss"][0]
+    assert not Signal.objects.exists()
+
+
+def test_bulk_create_refuses_an_overflowing_item_and_writes_nothing(staff_client):
+    body = [signal_payload(), signal_payload(**OVERFLOWING_LEVELS)]
+    response = staff_client.post("/api/signals/bulk/", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"1"}
+    assert set(response.json()["errors"]["1"]) == {"stop_loss", "take_profit"}
+    assert not Signal.objects.exists()
+
+
+def test_patch_refuses_levels_whose_risk_reward_overflows(staff_client):
+    signal = SignalFactory()
+    response = staff_client.patch(
+        f"/api/signals/{signal.id}/",
+        {"stop_loss": 1.09999999, "take_profit": 9999},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"stop_loss", "take_profit"}
+    signal.refresh_from_db()
+    assert signal.take_profit == Decimal("1.11")
+
+
+def test_patch_refuses_an_exit_whose_pips_overflow(staff_client):
+    signal = SignalFactory()
+    response = staff_client.patch(
+        f"/api/signals/{signal.id}/", {"exit_price": 999999999999}, format="json"
+    )
+    assert response.status_code == 400 and set(response.json()) == {"exit_price"}
+
+
+def test_bulk_update_names_the_request_index_of_an_overflow(staff_client):
+    first, second = SignalFactory(), SignalFactory()
+    body = [
+        {"id": first.id, "confidence": 60},
+        {"id": second.id, "stop_loss": 1.09999999, "take_profit": 9999},
+    ]
+    response = staff_client.patch("/api/signals/bulk/", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"1"}
+    first.refresh_from_db()
+    assert first.confidence != Decimal(60)
+
+
+@pytest.mark.parametrize(
+    "indicators",
+    [{"a": "x\u0000y"}, {"a\u0000": 1}, {"a": [{"b": ["\u0000"]}]}],
+    ids=["value", "key", "nested"],
+)
+def test_nul_anywhere_in_indicators_is_a_400_naming_it(staff_client, indicators):
+    create = staff_client.post(
+        "/api/signals/", signal_payload(indicators=indicators), format="json"
+    )
+    assert create.status_code == 400 and set(create.json()) == {"indicators"}
+    bulk = staff_client.post(
+        "/api/signals/bulk/", [signal_payload(indicators=indicators)], format="json"
+    )
+    assert bulk.status_code == 400 and set(bulk.json()["errors"]["0"]) == {"indicators"}
+    signal = SignalFactory()
+    patch = staff_client.patch(
+        f"/api/signals/{signal.id}/", {"indicators": indicators}, format="json"
+    )
+    assert patch.status_code == 400 and set(patch.json()) == {"indicators"}
+    assert Signal.objects.count() == 1

@@ -1,0 +1,1 @@
+"""The HTTP layer every domain app shares; it imports no domain app."""

@@ -1,0 +1,55 @@
+"""Checks that a value can be stored as it is, shared by every write path.
+
+The API's serializers, the admin's forms and the services behind the commands call
+these before writing, so a value the database would refuse (a derived number past
+its column, a NUL that PostgreSQL's jsonb cannot hold) is a named 400 or a form
+error, never a DataError and a 500.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+NUL_MESSAGE = "Must not contain the NUL character (\\u0000), in a key or a value."
+
+
+def json_has_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL character in any string or object key."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and "\x00" in key:
+                    return True
+                stack.append(child)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
+def validate_json_without_nul(value: Any) -> None:
+    """A field validator: PostgreSQL's jsonb refuses NUL in strings and keys."""
+    if json_has_nul(value):
+        raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
+
+
+def decimal_fits(field: models.DecimalField, value: Decimal) -> bool:
+    """Whether `value`, rounded to the column's places, fits its max_digits."""
+    places = field.decimal_places
+    limit = Decimal(10) ** (field.max_digits - places)
+    # The largest magnitude that still rounds below the limit.
+    return abs(value) < limit - Decimal(5).scaleb(-(places + 1))
+
+
+def overflow_message(field: models.DecimalField) -> str:
+    digits = field.max_digits - field.decimal_places
+    return (
+        f"Gives a {field.name} that does not fit its column "
+        f"(at most {digits} digits before the point)."
+    )
