@@ -10,5 +10,7 @@ audit:  ## known vulnerabilities in the installed packages (fails on any found)
 	scripts/venv.sh dev
 	.venv/bin/pip-audit --progress-spinner off --skip-editable
 
-lint:
+lint:  ## ruff, and the import rules of ARCHITECTURE.md (.importlinter)
+	scripts/venv.sh dev
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/lint-imports

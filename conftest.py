@@ -34,7 +34,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 def _test_settings(settings) -> None:  # type: ignore[no-untyped-def]
     """Fast hashing and a private in-memory cache per test (Redis tests opt in)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    from signals import cache_breaker, caching
+    from api import cache_breaker, caching
 
     cache_breaker.cache_reset()  # a cache failure in one test opens it for 5 s
     caching._unbumped.clear()

@@ -66,10 +66,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "monitoring.middleware.TimingMiddleware",
-    "signals.caching.AnonymousCacheMiddleware",
-    "alphaforge.middleware.CompressionMiddleware",
-    "alphaforge.middleware.DatabaseUnavailableMiddleware",
-    "alphaforge.middleware.BodySizeLimitMiddleware",
+    "api.caching.AnonymousCacheMiddleware",
+    "api.middleware.CompressionMiddleware",
+    "api.middleware.DatabaseUnavailableMiddleware",
+    "api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -239,8 +239,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "signals.throttling.AnonMinuteThrottle",
-        "signals.throttling.UserMinuteThrottle",
+        "api.throttling.AnonMinuteThrottle",
+        "api.throttling.UserMinuteThrottle",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -263,7 +263,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "alphaforge.schema.add_error_responses",
+        "api.schema.add_error_responses",
     ],
 }
 

@@ -15,7 +15,7 @@ urlpatterns = [
     path("", include("monitoring.urls")),
 ]
 
-handler400 = "alphaforge.errors.bad_request"
-handler403 = "alphaforge.errors.permission_denied"
-handler404 = "alphaforge.errors.not_found"
-handler500 = "alphaforge.errors.server_error"
+handler400 = "api.errors.bad_request"
+handler403 = "api.errors.permission_denied"
+handler404 = "api.errors.not_found"
+handler500 = "api.errors.server_error"

@@ -1,7 +1,7 @@
 """WSGI entry point (production default, see docker/ and README).
 
 Anonymous reads of cached signal answers are served by AnonymousCacheApp before
-Django handles the request at all (signals/caching.py).
+Django handles the request at all (api/caching.py).
 """
 
 import os
@@ -12,6 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
 
 django_application = get_wsgi_application()
 
-from signals.caching import AnonymousCacheApp  # noqa: E402 (needs Django set up)
+from api.caching import AnonymousCacheApp  # noqa: E402 (needs Django set up)
 
 application = AnonymousCacheApp(django_application)

@@ -14,7 +14,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from signals.throttling import client_ip
+from api.throttling import client_ip
 
 from .login_limits import login_failed, login_refusal, login_succeeded
 

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django_redis.cache import RedisCache
 
-from signals import throttling
-from signals.cache_breaker import cache_available, cache_failed
+from api import throttling
+from api.cache_breaker import cache_available, cache_failed
 
 logger = logging.getLogger(__name__)
 

@@ -3,13 +3,13 @@
 import django_filters
 from django.db.models import QuerySet
 
+from signals.choices import Outcome
 from signals.filters import (
     PairListFilter,
     SinceFilter,
     StrictFilterSet,
     UntilFilter,
 )
-from signals.models import Outcome
 
 from .models import JournalEntry
 

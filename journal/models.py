@@ -2,7 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from signals.models import PRICE, Direction, Outcome
+from signals.choices import Direction, Outcome
+from signals.models import PRICE
 from signals.serializers import pair_validator
 
 from .querysets import JournalEntryQuerySet

@@ -4,18 +4,18 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from signals.models import Direction, Signal
+from signals.choices import Direction
+from signals.models import Signal
 from signals.pricing import pip_size
 from signals.serializers import pair_validator
 
 from .models import JournalEntry
 from .querysets import API_FIELDS
+from .services import entry_values_from_signal
 from .trade import entry_errors
 
 PRICE = {"max_digits": 20, "decimal_places": 8, "min_value": Decimal("0.00000001")}
 POSITIVE = {"min_value": "Must be greater than 0."}
-# An entry created with a signal takes these from it unless the client gives them.
-FROM_SIGNAL = ("pair", "direction", "entry_price", "stop_loss", "take_profit")
 REQUIRED_ON_CREATE = ("pair", "direction", "entry_price")
 RULE_FIELDS = (
     "direction",
@@ -79,9 +79,7 @@ class JournalEntrySerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:
-            signal = attrs.get("signal")
-            for name in FROM_SIGNAL if signal is not None else ():
-                attrs.setdefault(name, getattr(signal, name))
+            attrs = entry_values_from_signal(attrs)
             missing = [name for name in REQUIRED_ON_CREATE if attrs.get(name) is None]
             if missing:
                 raise serializers.ValidationError(

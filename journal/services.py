@@ -15,8 +15,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from api.bulk import bulk_batch_size
+from api.caching import cache_bump
 from api.validators import decimal_fits
-from signals.caching import cache_bump, journal_namespace
 from signals.pricing import pip_size
 
 from .models import JournalEntry
@@ -24,13 +25,29 @@ from .trade import derive
 
 DERIVED_FIELDS = ("pnl", "pips", "r_multiple", "outcome", "pnl_manual")
 logger = logging.getLogger(__name__)
-# PostgreSQL takes at most 65,535 bind parameters a statement; stay well under it.
-MAX_BIND_PARAMS = 60000
 
 
-def _bump_after_commit(owner_ids: Iterable[int]) -> None:
+def journal_namespace(user_id: int) -> str:
+    """The response cache's namespace of one user's journal answers."""
+    return f"journal:{user_id}"
+
+
+def journal_bump_after_commit(owner_ids: Iterable[int]) -> None:
+    """Invalidate these owners' cached journal answers once the write commits."""
     for owner_id in set(owner_ids):
         transaction.on_commit(partial(cache_bump, journal_namespace(owner_id)))
+
+
+# An entry created with a signal takes these from it unless the client gives them.
+FROM_SIGNAL = ("pair", "direction", "entry_price", "stop_loss", "take_profit")
+
+
+def entry_values_from_signal(data: dict[str, Any]) -> dict[str, Any]:
+    """A new entry's fields: the signal's levels where the client gave none."""
+    signal = data.get("signal")
+    if signal is None:
+        return data
+    return {name: getattr(signal, name) for name in FROM_SIGNAL} | data
 
 
 def _assign(entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
@@ -71,10 +88,10 @@ def entries_bulk_create(
     entries = [
         entry_derive(_assign(JournalEntry(owner_id=owner_id), item)) for item in items
     ]
-    batch_size = MAX_BIND_PARAMS // len(JournalEntry._meta.concrete_fields)
+    batch_size = bulk_batch_size(len(JournalEntry._meta.concrete_fields))
     with transaction.atomic():
         created = JournalEntry.objects.bulk_create(entries, batch_size=batch_size)
-        _bump_after_commit([owner_id])
+        journal_bump_after_commit([owner_id])
     return created
 
 
@@ -85,7 +102,7 @@ def entry_update(*, entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
         locked = JournalEntry.objects.select_for_update().get(pk=entry.pk)
         entry_derive(_assign(locked, data))
         locked.save()
-        _bump_after_commit([locked.owner_id])
+        journal_bump_after_commit([locked.owner_id])
     return locked
 
 
@@ -96,7 +113,7 @@ def entry_save(*, entry: JournalEntry, changed: Iterable[str]) -> JournalEntry:
             entry.pnl_manual = entry.pnl is not None
         entry_derive(entry)
         entry.save()
-        _bump_after_commit([entry.owner_id])
+        journal_bump_after_commit([entry.owner_id])
     return entry
 
 
@@ -105,7 +122,7 @@ def entries_delete(*, entries: QuerySet) -> int:
     with transaction.atomic():
         owner_ids = list(entries.values_list("owner_id", flat=True).distinct())
         deleted, _ = entries.delete()
-        _bump_after_commit(owner_ids)
+        journal_bump_after_commit(owner_ids)
     return deleted
 
 
@@ -113,7 +130,7 @@ def entry_delete(*, entry: JournalEntry) -> None:
     """Delete one entry."""
     with transaction.atomic():
         entry.delete()
-        _bump_after_commit([entry.owner_id])
+        journal_bump_after_commit([entry.owner_id])
 
 
 def _storable(entry: JournalEntry) -> bool:
@@ -167,9 +184,9 @@ def entries_recompute(
                 changed,
                 fields,
                 # a CASE branch (2 parameters) per field and row, plus the row's id
-                batch_size=min(batch_size, MAX_BIND_PARAMS // (2 * len(fields) + 1)),
+                batch_size=min(batch_size, bulk_batch_size(2 * len(fields) + 1)),
             )
-            _bump_after_commit(entry.owner_id for entry in changed)
+            journal_bump_after_commit(entry.owner_id for entry in changed)
         last_id = batch[-1].id
         yield RecomputeProgress(
             checked=len(batch), changed=len(changed), last_id=last_id

@@ -9,27 +9,27 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from signals.caching import cached_response, journal_namespace
+from api.bulk import (
+    BulkCreateResultSerializer,
+    BulkErrorSerializer,
+    bulk_error_response,
+    bulk_items,
+    indexed,
+)
+from api.caching import cached_response
+from api.errors import conflict
+from api.pagination import PagePagination
 from signals.models import Signal
-from signals.pagination import PagePagination
-from signals.serializers import BulkCreateResultSerializer, BulkErrorSerializer
-from signals.views import bulk_error_response, bulk_items, indexed
 
 from . import services
 from .filters import JournalEntryFilter, JournalStatsFilter
 from .models import JournalEntry
 from .serializers import JournalEntrySerializer, JournalStatsSerializer
+from .services import journal_namespace
 
 
 def own_namespace(request: Request) -> str:
     return journal_namespace(request.user.id)
-
-
-def conflict() -> Response:
-    return Response(
-        {"detail": "A concurrent change conflicts with this write; retry."},
-        status=status.HTTP_409_CONFLICT,
-    )
 
 
 def _signal_ids(items: list) -> set[int]:

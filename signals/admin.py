@@ -128,20 +128,7 @@ class SignalAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (
-            "Outcome",
-            {
-                "fields": (
-                    "status",
-                    "outcome",
-                    "exit_price",
-                    "pips",
-                    "mae_pips",
-                    "mfe_pips",
-                    "closed_at",
-                )
-            },
-        ),
+        ("Outcome", {"fields": services.OUTCOME_FIELDS}),
         ("Analysis", {"fields": ("indicators", "reasoning")}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )

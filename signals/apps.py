@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class SignalsConfig(AppConfig):
     name = "signals"
     verbose_name = "Trading signals"
+
+    def ready(self) -> None:
+        from api.caching import register_public_prefix
+
+        from .services import SIGNALS_NAMESPACE
+
+        # Every view under it takes the default rate limits (api/tests/test_caching.py).
+        register_public_prefix("/api/signals/", SIGNALS_NAMESPACE)

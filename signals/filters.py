@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Direction, Outcome, Signal, Status, Timeframe
+from .choices import Direction, Outcome, Status
+from .models import Signal, Timeframe
 from .serializers import PAIR_REGEX
 
 PAIR_PATTERN = re.compile(PAIR_REGEX)

@@ -59,7 +59,13 @@ def signal_from_window(
     stop, target = _price(setup.stop_loss), _price(setup.take_profit)
     if levels_error(setup.direction, entry, stop, target):
         return None  # a stop distance lost to rounding: nothing to trade
-    snapshot = indicators.snapshot(window.high, window.low, window.close)
+    # The contract's keys hold the default periods' values; the strategy computed
+    # them already unless its parameters differ.
+    defaults = (
+        {}
+        if params == strategy.DEFAULT_PARAMS
+        else indicators.snapshot(window.high, window.low, window.close)
+    )
     return Signal(
         pair=window.pair,
         timeframe=timeframe,
@@ -70,7 +76,7 @@ def signal_from_window(
         stop_loss=stop,
         take_profit=target,
         confidence=Decimal(repr(setup.confidence)).quantize(Decimal("0.01")),
-        indicators={**setup.indicators, **snapshot},
+        indicators={**setup.indicators, **defaults},
         reasoning=setup.reasoning,
     )
 

@@ -207,21 +207,34 @@ def bollinger(
 
 
 def snapshot(
-    high: ArrayLike, low: ArrayLike, close: ArrayLike
+    high: ArrayLike,
+    low: ArrayLike,
+    close: ArrayLike,
+    *,
+    ema_fast: int = 20,
+    ema_slow: int = 50,
+    rsi_period: int = 14,
+    macd_periods: tuple[int, int, int] = (12, 26, 9),
+    atr_period: int = 14,
+    adx_period: int = 14,
+    bb_period: int = 20,
+    bb_std: float = 2.0,
 ) -> dict[str, float | None]:
-    """Default indicator values at the last bar; None where not yet defined."""
+    """Indicator values at the last bar (None where not yet defined), keyed by
+    name and period: ema_20, ema_50, rsi_14, macd, macd_signal, macd_hist, atr_14,
+    adx_14, bb_upper, bb_middle, bb_lower with the default periods."""
     h, lo, c = _hlc(high, low, close)
-    line, sig, hist = macd(c, 12, 26, 9)
-    upper, middle, lower = bollinger(c, 20, 2.0)
+    line, sig, hist = macd(c, *macd_periods)
+    upper, middle, lower = bollinger(c, bb_period, bb_std)
     series = {
-        "ema_20": ema(c, 20),
-        "ema_50": ema(c, 50),
-        "rsi_14": rsi(c, 14),
+        f"ema_{ema_fast}": ema(c, ema_fast),
+        f"ema_{ema_slow}": ema(c, ema_slow),
+        f"rsi_{rsi_period}": rsi(c, rsi_period),
         "macd": line,
         "macd_signal": sig,
         "macd_hist": hist,
-        "atr_14": atr(h, lo, c, 14),
-        "adx_14": adx(h, lo, c, 14),
+        f"atr_{atr_period}": atr(h, lo, c, atr_period),
+        f"adx_{adx_period}": adx(h, lo, c, adx_period),
         "bb_upper": upper,
         "bb_middle": middle,
         "bb_lower": lower,

@@ -3,6 +3,7 @@ from django.db.models import F, Q
 
 from api.validators import validate_json_without_nul
 
+from .choices import Direction, Outcome, Status
 from .querysets import CandleQuerySet, SignalQuerySet
 
 PRICE = {"max_digits": 20, "decimal_places": 8}
@@ -28,25 +29,6 @@ TIMEFRAME_SECONDS = {
     "4h": 14400,
     "1d": 86400,
 }
-
-
-class Direction(models.TextChoices):
-    BUY = "buy"
-    SELL = "sell"
-
-
-class Status(models.TextChoices):
-    ACTIVE = "active"
-    CLOSED = "closed"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
-
-class Outcome(models.TextChoices):
-    PENDING = "pending"
-    WIN = "win"
-    LOSS = "loss"
-    BREAKEVEN = "breakeven"
 
 
 class Signal(models.Model):

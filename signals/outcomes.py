@@ -10,7 +10,8 @@ import numpy as np
 from django.conf import settings
 
 from . import resolution
-from .models import TIMEFRAME_SECONDS, Candle, Outcome, Signal, Status
+from .choices import Outcome, Status
+from .models import TIMEFRAME_SECONDS, Candle, Signal
 from .pricing import pip_size, pips
 from .services import Resolution, signals_resolve
 
@@ -108,6 +109,19 @@ def signal_resolve(
     )
 
 
+# The fields signal_resolve reads.
+RESOLUTION_INPUTS = (
+    "id",
+    "pair",
+    "timeframe",
+    "direction",
+    "entry_price",
+    "stop_loss",
+    "take_profit",
+    "timestamp",
+)
+
+
 def _groups(pair: str | None) -> Iterator[tuple[str, str]]:
     active = Signal.objects.active()
     if pair:
@@ -134,16 +148,7 @@ def outcomes_backfill(
         signals = list(
             Signal.objects.active()
             .filter(pair=group_pair, timeframe=timeframe)
-            .only(
-                "id",
-                "pair",
-                "timeframe",
-                "direction",
-                "entry_price",
-                "stop_loss",
-                "take_profit",
-                "timestamp",
-            )
+            .only(*RESOLUTION_INPUTS)
             .order_by("timestamp", "id")
         )
         candles = CandleSeries.load(group_pair, timeframe, signals[0].timestamp)

@@ -16,6 +16,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, RowNumber
 
+from .choices import Outcome, Status
+
 MINIMAL_FIELDS = (
     "id",
     "pair",
@@ -50,14 +52,13 @@ class SignalQuerySet(models.QuerySet):
         return self.filter(pair=pair)
 
     def active(self) -> "SignalQuerySet":
-        return self.filter(status="active")
+        return self.filter(status=Status.ACTIVE)
 
     def resolved(self) -> "SignalQuerySet":
-        return self.filter(outcome__in=("win", "loss"))
+        return self.filter(outcome__in=(Outcome.WIN, Outcome.LOSS))
 
     def stats(self) -> dict[str, Any]:
         """The contract's stats object in two queries: an aggregate and a GROUP BY."""
-        from .models import Outcome, Status
 
         confidence = Cast("confidence", FloatField())
         decided = Q(outcome__in=(Outcome.WIN, Outcome.LOSS))

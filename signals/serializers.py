@@ -112,23 +112,60 @@ class SignalBulkUpdateItemSerializer(SignalSerializer):
                 field.required = False
 
 
-class BulkCreateResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    ids = serializers.ListField(child=serializers.IntegerField())
+class SignalBulkUpdateSerializer:
+    """Validates a bulk-update body, `[{id, ...fields}]`, against the stored signals.
+
+    Each item needs a positive integer id, not repeated, of a stored signal (one
+    query for all); its fields are checked as a PATCH of that signal would be.
+    `errors` are by request index; `changes` are (id, validated fields) pairs, and
+    `request_errors` turns errors by position in `changes` back into request indexes.
+    """
+
+    def __init__(self, items: list) -> None:
+        self.items = items
+        self.errors: dict[str, dict] = {}
+        self.changes: list[tuple[int, dict[str, Any]]] = []
+        self._indexes: list[int] = []
+
+    def is_valid(self) -> bool:
+        wanted = self._wanted_ids()
+        stored = Signal.objects.in_bulk(list(wanted))
+        for pk, index in wanted.items():
+            if pk not in stored:
+                self.errors[str(index)] = {"id": [f"No signal with id {pk}."]}
+                continue
+            fields = {k: v for k, v in self.items[index].items() if k != "id"}
+            item = SignalSerializer(stored[pk], data=fields, partial=True)
+            if item.is_valid():
+                self.changes.append((pk, item.validated_data))
+                self._indexes.append(index)
+            else:
+                self.errors[str(index)] = item.errors
+        return not self.errors
+
+    def _wanted_ids(self) -> dict[int, int]:
+        """Request index of each well-formed id; errors for the other items."""
+        wanted: dict[int, int] = {}
+        for index, item in enumerate(self.items):
+            pk = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(item, dict):
+                problem = {"non_field_errors": ["Each item must be an object."]}
+            elif isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk < 2**63:
+                problem = {"id": ["A positive integer id is required."]}
+            elif pk in wanted:
+                problem = {"id": [f"Repeats item {wanted[pk]} of this request."]}
+            else:
+                wanted[pk] = index
+                continue
+            self.errors[str(index)] = problem
+        return wanted
+
+    def request_errors(self, errors: dict[str, dict]) -> dict[str, dict]:
+        return {str(self._indexes[int(k)]): v for k, v in errors.items()}
 
 
 class BulkUpdateResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
-
-
-class BulkErrorSerializer(serializers.Serializer):
-    errors = serializers.DictField(
-        child=serializers.JSONField(),
-        help_text=(
-            "Errors by the item's index in the request list; a body that is not a "
-            "non-empty list within BULK_MAX_ITEMS gets `non_field_errors` instead."
-        ),
-    )
 
 
 class PairStatsSerializer(serializers.Serializer):

@@ -5,26 +5,34 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.dispatch import Signal as Event
 from django.utils import timezone
 
+from api.bulk import bulk_batch_size
+from api.caching import cache_bump
 from api.validators import NUL_MESSAGE, decimal_fits, json_has_nul, overflow_message
 
-from .caching import cache_bump, journal_namespace, signals_cache_bump
 from .models import Signal
 from .pricing import pip_size, pips, risk_reward
 
-# PostgreSQL takes at most 65,535 bind parameters a statement; stay well under it.
-MAX_BIND_PARAMS = 60000
 UNIQUE_KEY = ("pair", "timeframe", "strategy", "timestamp")
 DUPLICATE_MESSAGE = "A signal for this pair, timeframe, strategy and timestamp exists."
 # The inputs each derived value comes from: a value past its column is their fault.
 DERIVED_FROM = {"risk_reward": ("stop_loss", "take_profit"), "pips": ("exit_price",)}
 logger = logging.getLogger(__name__)
+SIGNALS_NAMESPACE = "signals"  # the response cache's namespace of signal answers
+# Sent inside the deleting transaction, before the rows go, with `ids`: apps that
+# keep answers about those signals (the journal) invalidate them on commit.
+signals_deleting = Event()
+
+
+def signals_cache_bump() -> None:
+    """Invalidate every cached signal answer, on every process."""
+    cache_bump(SIGNALS_NAMESPACE)
 
 
 class BulkError(Exception):
@@ -33,10 +41,6 @@ class BulkError(Exception):
     def __init__(self, errors: dict[str, dict[str, list[str]]]) -> None:
         super().__init__(errors)
         self.errors = errors
-
-
-def _batch_size(field_count: int) -> int:
-    return max(1, MAX_BIND_PARAMS // field_count)
 
 
 def signal_derive(signal: Signal) -> Signal:
@@ -123,7 +127,7 @@ def signals_insert(*, signals: Sequence[Signal]) -> list[Signal]:
     try:
         with transaction.atomic():
             created = Signal.objects.bulk_create(
-                signals, batch_size=_batch_size(len(Signal._meta.concrete_fields))
+                signals, batch_size=bulk_batch_size(len(Signal._meta.concrete_fields))
             )
             transaction.on_commit(signals_cache_bump)
     except IntegrityError as error:
@@ -191,18 +195,13 @@ def signal_save(*, signal: Signal) -> Signal:
 
 
 def signals_delete(*, queryset: Any) -> int:
-    """Delete signals and invalidate cached answers: the signals', and the journals
-    of users with entries that referred to them (set to null by the delete)."""
+    """Delete signals and invalidate cached answers: the signals', and those of
+    apps that keep answers about them (signals_deleting)."""
     with transaction.atomic():
-        owners = set(
-            queryset.filter(journal_entries__isnull=False).values_list(
-                "journal_entries__owner_id", flat=True
-            )
-        )
-        deleted, _ = queryset.delete()
+        ids = list(queryset.values_list("pk", flat=True))
+        signals_deleting.send(sender=Signal, ids=ids)
+        deleted, _ = Signal.objects.filter(pk__in=ids).delete()
         transaction.on_commit(signals_cache_bump)
-        for owner in owners:
-            transaction.on_commit(partial(cache_bump, journal_namespace(owner)))
     return deleted
 
 
@@ -220,7 +219,8 @@ class Resolution:
     closed_at: datetime
 
 
-RESOLVE_FIELDS = (
+# What outcome resolution decides; the admin shows them together.
+OUTCOME_FIELDS = (
     "status",
     "outcome",
     "exit_price",
@@ -228,8 +228,8 @@ RESOLVE_FIELDS = (
     "mae_pips",
     "mfe_pips",
     "closed_at",
-    "updated_at",
 )
+RESOLVE_FIELDS = (*OUTCOME_FIELDS, "updated_at")
 
 
 def signals_write_fields(
@@ -255,7 +255,7 @@ def signals_write_fields(
         )
         source, size = f"SELECT * FROM unnest({arrays}) AS v({names})", 10000
     else:
-        size = _batch_size(len(model_fields) + 1)
+        size = bulk_batch_size(len(model_fields) + 1)
     written = 0
     for start in range(0, len(signals), size):
         batch = signals[start : start + size]

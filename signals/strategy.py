@@ -146,23 +146,20 @@ def min_candles(params: StrategyParams = DEFAULT_PARAMS) -> int:
 def _indicators(
     high: ArrayLike, low: ArrayLike, close: ArrayLike, p: StrategyParams
 ) -> dict[str, float | None]:
-    """Last-bar indicator values, keyed like ``indicators.snapshot``."""
-    line, sig, hist = ind.macd(close, p.macd_fast, p.macd_slow, p.macd_signal)
-    upper, middle, lower = ind.bollinger(close, p.bb_period, p.bb_std)
-    series = {
-        f"ema_{p.ema_fast}": ind.ema(close, p.ema_fast),
-        f"ema_{p.ema_slow}": ind.ema(close, p.ema_slow),
-        f"rsi_{p.rsi_period}": ind.rsi(close, p.rsi_period),
-        "macd": line,
-        "macd_signal": sig,
-        "macd_hist": hist,
-        f"atr_{p.atr_period}": ind.atr(high, low, close, p.atr_period),
-        f"adx_{p.adx_period}": ind.adx(high, low, close, p.adx_period),
-        "bb_upper": upper,
-        "bb_middle": middle,
-        "bb_lower": lower,
-    }
-    return {key: ind.last_value(arr) for key, arr in series.items()}
+    """Last-bar indicator values with the strategy's periods."""
+    return ind.snapshot(
+        high,
+        low,
+        close,
+        ema_fast=p.ema_fast,
+        ema_slow=p.ema_slow,
+        rsi_period=p.rsi_period,
+        macd_periods=(p.macd_fast, p.macd_slow, p.macd_signal),
+        atr_period=p.atr_period,
+        adx_period=p.adx_period,
+        bb_period=p.bb_period,
+        bb_std=p.bb_std,
+    )
 
 
 def _clip01(x: float) -> float:

@@ -1,66 +1,45 @@
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.bulk import (
+    BulkCreateResultSerializer,
+    BulkErrorSerializer,
+    bulk_error_response,
+    bulk_items,
+    indexed,
+)
+from api.caching import cached_response
+from api.errors import conflict
+from api.pagination import KeysetPagination, PagePagination
+from api.permissions import ReadAnyoneWriteStaffOrPermitted
+
 from . import services
-from .caching import SIGNALS_NAMESPACE, cached_response
 from .filters import SignalFilter, SignalListFilter
 from .generation import signals_generate
 from .models import Signal
-from .pagination import KeysetPagination, PagePagination
-from .permissions import ReadAnyoneWriteStaffOrPermitted
 from .serializers import (
-    BulkCreateResultSerializer,
-    BulkErrorSerializer,
     BulkUpdateResultSerializer,
     GenerateRequestSerializer,
     GenerateResultSerializer,
     SignalBulkUpdateItemSerializer,
+    SignalBulkUpdateSerializer,
     SignalFeedSerializer,
     SignalListSerializer,
     SignalSerializer,
     SignalStatsSerializer,
 )
-
-signals_namespace = lambda request: SIGNALS_NAMESPACE  # noqa: E731
-
-
-def bulk_items(request: Request) -> list:
-    """The body of a bulk request: a non-empty JSON list within BULK_MAX_ITEMS.
-
-    A body that is not such a list (or not JSON at all) is refused in the same
-    `errors` shape as invalid items, under `non_field_errors` instead of an index.
-    """
-    try:
-        data = request.data
-    except ParseError as error:
-        raise ValidationError(
-            {"errors": {"non_field_errors": [error.detail]}}
-        ) from None
-    if not isinstance(data, list):
-        problem = "The body must be a JSON list."
-    elif not data:
-        problem = "The list is empty."
-    elif len(data) > settings.BULK_MAX_ITEMS:
-        problem = f"At most {settings.BULK_MAX_ITEMS} items a request."
-    else:
-        return data
-    raise ValidationError({"errors": {"non_field_errors": [problem]}})
+from .services import SIGNALS_NAMESPACE
 
 
-def indexed(errors: dict[int, dict]) -> dict[str, dict]:
-    return {str(index): error for index, error in errors.items()}
-
-
-def bulk_error_response(errors: dict[str, dict]) -> Response:
-    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+def signals_namespace(request: Request) -> str:
+    return SIGNALS_NAMESPACE
 
 
 @extend_schema_view(
@@ -206,48 +185,13 @@ class SignalViewSet(
         )
 
     def _bulk_update(self, items: list) -> Response:
-        errors: dict[str, dict] = {}
-        wanted: dict[int, int] = {}
-        for index, item in enumerate(items):
-            pk = item.get("id") if isinstance(item, dict) else None
-            if not isinstance(item, dict):
-                errors[str(index)] = {
-                    "non_field_errors": ["Each item must be an object."]
-                }
-            elif isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk < 2**63:
-                errors[str(index)] = {"id": ["A positive integer id is required."]}
-            elif pk in wanted:
-                errors[str(index)] = {
-                    "id": [f"Repeats item {wanted[pk]} of this request."]
-                }
-            else:
-                wanted[pk] = index
-        stored = Signal.objects.in_bulk(list(wanted))
-        changes = []
-        for pk, index in wanted.items():
-            if pk not in stored:
-                errors[str(index)] = {"id": [f"No signal with id {pk}."]}
-                continue
-            data = {name: value for name, value in items[index].items() if name != "id"}
-            serializer = SignalSerializer(stored[pk], data=data, partial=True)
-            if serializer.is_valid():
-                changes.append((pk, serializer.validated_data))
-            else:
-                errors[str(index)] = serializer.errors
-        if errors:
-            return bulk_error_response(
-                dict(sorted(errors.items(), key=lambda e: int(e[0])))
-            )
+        body = SignalBulkUpdateSerializer(items)
+        if not body.is_valid():
+            return bulk_error_response(body.errors)
         try:
-            updated = services.signals_bulk_update(changes=changes)
+            updated = services.signals_bulk_update(changes=body.changes)
         except services.BulkError as error:
-            # The service counts positions in `changes`; answer with request indexes.
-            return bulk_error_response(
-                {str(wanted[changes[int(k)][0]]): v for k, v in error.errors.items()}
-            )
+            return bulk_error_response(body.request_errors(error.errors))
         except IntegrityError:
-            return Response(
-                {"detail": "A concurrent change conflicts with this update; retry."},
-                status=status.HTTP_409_CONFLICT,
-            )
+            return conflict()
         return Response({"updated": updated})

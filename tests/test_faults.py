@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from signals.cache_breaker import BREAK_SECONDS
+from api.cache_breaker import BREAK_SECONDS
 from signals.tests.factories import signal_payload
 
 SIGNAL = signal_payload(timestamp="2026-02-01T00:00:00Z")

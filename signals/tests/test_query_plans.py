@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from api.pagination import KeysetPagination
 from signals.models import Signal
-from signals.pagination import KeysetPagination
 from signals.services import signals_bulk_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]

@@ -461,7 +461,8 @@ def test_reads_run_a_constant_number_of_queries(
 def test_detail_runs_one_query(api_client, django_assert_num_queries):
     signal = SignalFactory()
     with django_assert_num_queries(1):
-        api_client.get(f"/api/signals/{signal.id}/")
+        response = api_client.get(f"/api/signals/{signal.id}/")
+    assert response.status_code == 200 and response.json()["id"] == signal.id
 
 
 # The fuzzer's finds: inputs whose derived values or JSON the database cannot hold.

@@ -1,9 +1,10 @@
 """Versioned response cache shared by every server process.
 
-Each cached answer is stored with the version of its namespace ("signals", or
-"journal:<user id>") at the time it was rendered. A write replaces that version with a
-new unique token in the shared cache, so the very next read on any process sees a
-different version and misses. One round trip reads both the version and the answer.
+Each cached answer is stored with the version of its namespace (apps name their
+own: "signals", "journal:<user id>") at the time it was rendered. A write replaces
+that version with a new unique token in the shared cache, so the very next read on
+any process sees a different version and misses. One round trip reads both the
+version and the answer.
 
 Two layers share the versions:
 
@@ -11,10 +12,10 @@ Two layers share the versions:
   the namespace (the user for the journal), the URL and the query, and serves them
   without re-serialising.
 - `AnonymousCacheApp` (a WSGI wrapper) answers anonymous reads of the public answers
-  (the signals) before Django runs, with one cache round trip that also takes the
-  anonymous rate limit's count; `AnonymousCacheMiddleware` stores what it serves:
-  the final response, headers and compressed body included, once per Accept /
-  Accept-Encoding.
+  (paths an app registered with `register_public_prefix`) before Django runs, with
+  one cache round trip that also takes the anonymous rate limit's count;
+  `AnonymousCacheMiddleware` stores what it serves: the final response, headers and
+  compressed body included, once per Accept / Accept-Encoding.
 """
 
 import functools
@@ -37,30 +38,45 @@ from prometheus_client import Counter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from alphaforge.middleware import preferred_coding
-from monitoring.middleware import request_timed
-
 from . import throttling
 from .cache_breaker import cache_available, cache_failed
+from .middleware import preferred_coding
 
 logger = logging.getLogger(__name__)
-SIGNALS_NAMESPACE = "signals"
 RESPONSE_CACHE = Counter(
     "alphaforge_response_cache", "Cached-response lookups by result.", ["result"]
 )
-# Every view under this prefix takes the default rate limits (checked in
-# signals/tests/test_caching.py), so the fast path counts every anonymous GET under
-# it, also one for an unknown path there.
-PUBLIC_PREFIX = "/api/signals/"
 # What the WSGI fast path leaves in the environ for the layers below it.
 KEY_ENVIRON = "alphaforge.anonymous_cache_key"
-TIMING_MIDDLEWARE = "monitoring.middleware.TimingMiddleware"
 # Headers that differ per request and so are never stored with a response.
 UNSTORED_HEADERS = frozenset({"x-cache", "x-response-time", "date"})
 
 
-def journal_namespace(user_id: int) -> str:
-    return f"journal:{user_id}"
+# Path prefix -> namespace of the public answers under it, registered by their app
+# (AppConfig.ready). Every view under such a prefix must take the default rate
+# limits: the fast path counts every anonymous GET there, also one for an unknown
+# path (checked in api/tests/test_caching.py).
+PUBLIC_PREFIXES: dict[str, str] = {}
+# Times a fast-path hit and returns its X-Response-Time value; installed by the
+# monitoring app when its timing middleware is on, so hits are timed like the rest.
+_hit_timer: Callable[[str, str | None, int, float], str] | None = None
+
+
+def register_public_prefix(prefix: str, namespace: str) -> None:
+    """Anonymous GETs under `prefix` may be served by the WSGI fast path."""
+    PUBLIC_PREFIXES[prefix] = namespace
+
+
+def install_hit_timer(timer: Callable[[str, str | None, int, float], str]) -> None:
+    global _hit_timer
+    _hit_timer = timer
+
+
+def _public_namespace(path: str) -> str | None:
+    for prefix, namespace in PUBLIC_PREFIXES.items():
+        if path.startswith(prefix):
+            return namespace
+    return None
 
 
 def _version_key(namespace: str) -> str:
@@ -100,10 +116,6 @@ def _bump_pending() -> None:
         if not _bump(namespace):
             return  # still down: the rest waits for the next read
         logger.warning("cache version of %s bumped after an outage", namespace)
-
-
-def signals_cache_bump() -> None:
-    cache_bump(SIGNALS_NAMESPACE)
 
 
 def _digest(*parts: object) -> str:
@@ -219,7 +231,7 @@ def _anonymous(environ: dict[str, Any]) -> bool:
     return not cookies or settings.SESSION_COOKIE_NAME not in parse_cookie(cookies)
 
 
-def _anonymous_key(environ: dict[str, Any]) -> str:
+def _anonymous_key(namespace: str, environ: dict[str, Any]) -> str:
     """Everything an anonymous public answer can depend on, down to its encoding.
 
     The host as Django reads it (Host, else server name and port: links in the body
@@ -234,7 +246,7 @@ def _anonymous_key(environ: dict[str, Any]) -> str:
         f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
     )
     return "resp:{}:anon:{}".format(
-        SIGNALS_NAMESPACE,
+        namespace,
         _digest(
             environ.get("wsgi.url_scheme"),
             environ.get(proxy_scheme[0]) if proxy_scheme else None,
@@ -290,30 +302,29 @@ class AnonymousCacheApp:
     same in a Django middleware, whose request and response objects, signals and
     header handling cost more than the cache read itself.
 
-    Only anonymous GETs under PUBLIC_PREFIX. One cache round trip reads the entry
-    and takes the request's anonymous rate-limit count. A fresh, admitted hit is
-    answered here, timed like any request. Anything else goes on to Django with
-    the count in the environ, so DRF's throttle reuses it instead of counting
-    again (and answers a 429 exactly as it always does), and with the key under
-    which AnonymousCacheMiddleware stores the full answer on the way back.
+    Only anonymous GETs under a registered public prefix. One cache round trip
+    reads the entry and takes the request's anonymous rate-limit count. A fresh,
+    admitted hit is answered here, timed like any request. Anything else goes on
+    to Django with the count in the environ, so DRF's throttle reuses it instead
+    of counting again (and answers a 429 exactly as it always does), and with the
+    key under which AnonymousCacheMiddleware stores the full answer on the way back.
     """
 
     def __init__(self, application: Callable) -> None:
         self.application = application
-        # Hits are timed as TimingMiddleware times every other request, if it is on.
-        self.timed = TIMING_MIDDLEWARE in settings.MIDDLEWARE
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
+        namespace = _public_namespace(environ.get("PATH_INFO", ""))
         if not (
             settings.ENABLE_CACHE
+            and namespace is not None
             and environ.get("REQUEST_METHOD") == "GET"
-            and environ.get("PATH_INFO", "").startswith(PUBLIC_PREFIX)
             and _anonymous(environ)
         ):
             return self.application(environ, start_response)
         started = time.perf_counter()
-        key = _anonymous_key(environ)
-        version_key = _version_key(SIGNALS_NAMESPACE)
+        key = _anonymous_key(namespace, environ)
+        version_key = _version_key(namespace)
         version, stored, count = _read_and_count(version_key, key, environ)
         if (
             version is not None
@@ -326,9 +337,10 @@ class AnonymousCacheApp:
             _, status, headers, content, route = stored
             RESPONSE_CACHE.labels("hit").inc()
             headers = [*headers, ("X-Cache", "HIT")]
-            if self.timed:
-                took = request_timed("GET", route, status, started)
-                headers.append(("X-Response-Time", took))
+            if _hit_timer is not None:
+                headers.append(
+                    ("X-Response-Time", _hit_timer("GET", route, status, started))
+                )
             start_response(f"{status} {responses[status]}", headers)
             return [content]
         environ[throttling.COUNT_ENVIRON] = count  # None: the cache is unreachable

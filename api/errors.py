@@ -1,6 +1,8 @@
 """JSON bodies for errors Django answers outside DRF (unknown paths, crashes)."""
 
 from django.http import HttpRequest, JsonResponse
+from rest_framework import status
+from rest_framework.response import Response
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
@@ -21,3 +23,11 @@ def permission_denied(
     request: HttpRequest, exception: Exception | None = None
 ) -> JsonResponse:
     return JsonResponse({"detail": "Permission denied."}, status=403)
+
+
+def conflict() -> Response:
+    """409: a concurrent write took what this one needed; the client retries."""
+    return Response(
+        {"detail": "A concurrent change conflicts with this write; retry."},
+        status=status.HTTP_409_CONFLICT,
+    )

@@ -1,7 +1,7 @@
 import pytest
 
+from api import throttling
 from conftest import UNREACHABLE_CACHES
-from signals import throttling
 
 pytestmark = pytest.mark.django_db
 MINUTE_START = 1_800_000_000 - 1_800_000_000 % 60
