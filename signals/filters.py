@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Direction, Outcome, Signal, Status, Timeframe
-from .serializers import PAIR_REGEX
+from market.choices import Timeframe
+from market.validators import PAIR_REGEX
+
+from .models import Direction, Outcome, Signal, Status
 
 PAIR_PATTERN = re.compile(PAIR_REGEX)
 

@@ -9,8 +9,11 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 
+from market.choices import TIMEFRAME_SECONDS
+from market.models import Candle
+
 from . import resolution
-from .models import TIMEFRAME_SECONDS, Candle, Outcome, Signal, Status
+from .models import Outcome, Signal, Status
 from .pricing import pip_size, pips
 from .services import Resolution, signals_resolve
 

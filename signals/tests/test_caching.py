@@ -12,12 +12,13 @@ from django.test.client import ClientHandler, RequestFactory
 from rest_framework.authtoken.models import Token
 
 from conftest import UNREACHABLE_CACHES
+from market.tests.factories import candles_create
 from signals import cache_breaker, throttling
 from signals.caching import AnonymousCacheApp
 from signals.generation import signals_generate
 from signals.models import Signal
 from signals.services import signals_delete
-from signals.tests.factories import START, SignalFactory, candles_create, signal_payload
+from signals.tests.factories import START, SignalFactory, signal_payload
 from signals.tests.test_generation import wave_trend
 
 pytestmark = pytest.mark.django_db
