@@ -29,9 +29,10 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from market.models import Candle  # noqa: E402
+from market.providers import DatabaseProvider  # noqa: E402
 from signals.generation import signals_generate  # noqa: E402
-from signals.market_data import DatabaseProvider  # noqa: E402
-from signals.models import Candle, Signal  # noqa: E402
+from signals.models import Signal  # noqa: E402
 from signals.outcomes import outcomes_backfill  # noqa: E402
 from signals.services import signal_derive  # noqa: E402
 

@@ -110,7 +110,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from signals.models import Candle
+    from market.models import Candle
 
     call_command("migrate", verbosity=0)
     Candle.objects.filter(pair=PAIR).delete()

@@ -2,9 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from market.validators import pair_validator
 from signals.choices import Direction, Outcome
 from signals.models import PRICE
-from signals.serializers import pair_validator
 
 from .querysets import JournalEntryQuerySet
 from .trade import PIPS_DIGITS, PIPS_PLACES, PNL_DIGITS, PNL_PLACES, R_DIGITS, R_PLACES

@@ -4,10 +4,10 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from market.validators import pair_validator
 from signals.choices import Direction
 from signals.models import Signal
 from signals.pricing import pip_size
-from signals.serializers import pair_validator
 
 from .models import JournalEntry
 from .querysets import API_FIELDS

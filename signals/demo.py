@@ -7,10 +7,13 @@ from decimal import Decimal
 
 import numpy as np
 
+from market.choices import TIMEFRAME_SECONDS
+from market.models import Candle
+from market.providers import CandleWindow
+
 from . import strategy
 from .generation import signal_from_window, strategy_params
-from .market_data import CandleWindow
-from .models import TIMEFRAME_SECONDS, Candle, Signal
+from .models import Signal
 from .outcomes import BackfillReport, outcomes_backfill
 from .services import signals_insert
 

@@ -11,9 +11,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
+from market.choices import Timeframe
+from market.validators import PAIR_REGEX
+
 from .choices import Direction, Outcome, Status
-from .models import Signal, Timeframe
-from .serializers import PAIR_REGEX
+from .models import Signal
 
 PAIR_PATTERN = re.compile(PAIR_REGEX)
 

@@ -12,8 +12,9 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 
+from market.providers import CandleWindow, MarketDataProvider, provider_for
+
 from . import indicators, strategy
-from .market_data import CandleWindow, MarketDataProvider, provider_for
 from .models import Signal
 from .pricing import levels_error
 from .services import BulkError, signals_insert

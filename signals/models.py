@@ -2,33 +2,13 @@ from django.db import models
 from django.db.models import F, Q
 
 from api.validators import validate_json_without_nul
+from market.choices import Timeframe
 
 from .choices import Direction, Outcome, Status
-from .querysets import CandleQuerySet, SignalQuerySet
+from .querysets import SignalQuerySet
 
 PRICE = {"max_digits": 20, "decimal_places": 8}
 PIPS = {"max_digits": 16, "decimal_places": 4}
-
-
-class Timeframe(models.TextChoices):
-    M1 = "1m"
-    M5 = "5m"
-    M15 = "15m"
-    M30 = "30m"
-    H1 = "1h"
-    H4 = "4h"
-    D1 = "1d"
-
-
-TIMEFRAME_SECONDS = {
-    "1m": 60,
-    "5m": 300,
-    "15m": 900,
-    "30m": 1800,
-    "1h": 3600,
-    "4h": 14400,
-    "1d": 86400,
-}
 
 
 class Signal(models.Model):
@@ -111,35 +91,3 @@ class Signal(models.Model):
     def __str__(self) -> str:
         when = f"{self.timestamp:%Y-%m-%d %H:%M}"
         return f"{self.direction} {self.pair} {self.timeframe} @ {when}"
-
-
-class Candle(models.Model):
-    pair = models.CharField(max_length=25)
-    timeframe = models.CharField(max_length=3, choices=Timeframe.choices)
-    timestamp = models.DateTimeField(help_text="Open time of the candle (UTC).")
-    open = models.DecimalField(**PRICE)
-    high = models.DecimalField(**PRICE)
-    low = models.DecimalField(**PRICE)
-    close = models.DecimalField(**PRICE)
-    volume = models.DecimalField(max_digits=24, decimal_places=8, default=0)
-    source = models.CharField(
-        max_length=20,
-        db_default="import",
-        help_text="Where the candle came from: import, or synthetic (demo data).",
-    )
-
-    objects = CandleQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["pair", "timeframe", "timestamp"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["pair", "timeframe", "timestamp"], name="uniq_candle_pair_tf_ts"
-            ),
-            models.CheckConstraint(
-                condition=Q(high__gte=F("low")), name="candle_high_not_below_low"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.pair} {self.timeframe} {self.timestamp:%Y-%m-%d %H:%M}"

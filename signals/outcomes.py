@@ -9,9 +9,12 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 
+from market.choices import TIMEFRAME_SECONDS
+from market.models import Candle
+
 from . import resolution
 from .choices import Outcome, Status
-from .models import TIMEFRAME_SECONDS, Candle, Signal
+from .models import Signal
 from .pricing import pip_size, pips
 from .services import Resolution, signals_resolve
 

@@ -1,4 +1,3 @@
-from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -6,15 +5,13 @@ from django.db.models import (
     Avg,
     Case,
     Count,
-    F,
     FloatField,
     Q,
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models.functions import Cast, Coalesce
 
 from .choices import Outcome, Status
 
@@ -142,22 +139,3 @@ class SignalQuerySet(models.QuerySet):
             ],
             "calibration": {"brier_score": _number(row["brier"]), "buckets": buckets},
         }
-
-
-class CandleQuerySet(models.QuerySet):
-    def series(self, pair: str, timeframe: str) -> "CandleQuerySet":
-        return self.filter(pair=pair, timeframe=timeframe)
-
-    def latest_windows(
-        self, pairs: Sequence[str], timeframe: str, limit: int
-    ) -> "CandleQuerySet":
-        """The last `limit` candles of each pair, by pair then time (one query)."""
-        newest_first = Window(
-            RowNumber(), partition_by=F("pair"), order_by=F("timestamp").desc()
-        )
-        return (
-            self.filter(pair__in=list(pairs), timeframe=timeframe)
-            .annotate(newest_rank=newest_first)
-            .filter(newest_rank__lte=limit)
-            .order_by("pair", "timestamp")
-        )

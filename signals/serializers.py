@@ -1,20 +1,17 @@
 from decimal import Decimal
 from typing import Any
 
-from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from api.validators import validate_json_without_nul
+from market.choices import Timeframe
+from market.validators import pair_validator
 
 from .generation import SKIP_REASONS
-from .models import Signal, Timeframe
+from .models import Signal
 from .pricing import levels_error
 from .querysets import MINIMAL_FIELDS
 
-PAIR_REGEX = r"^[A-Z0-9]{2,12}/[A-Z0-9]{2,12}$"
-pair_validator = RegexValidator(
-    PAIR_REGEX, "Pair must be upper-case BASE/QUOTE, for example EUR/USD."
-)
 LEVEL_FIELDS = ("direction", "entry_price", "stop_loss", "take_profit")
 DETAIL_FIELDS = (
     *MINIMAL_FIELDS,

@@ -9,10 +9,11 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from market.tests.factories import candles_create
 from signals.generation import signals_generate
 from signals.models import Signal
 from signals.outcomes import outcomes_backfill
-from signals.tests.factories import SignalFactory, candles_create
+from signals.tests.factories import SignalFactory
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 START = datetime(2026, 3, 1, tzinfo=UTC)

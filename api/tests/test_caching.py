@@ -14,10 +14,11 @@ from rest_framework.authtoken.models import Token
 from api import cache_breaker, throttling
 from api.caching import AnonymousCacheApp
 from conftest import UNREACHABLE_CACHES
+from market.tests.factories import candles_create
 from signals.generation import signals_generate
 from signals.models import Signal
 from signals.services import signals_delete
-from signals.tests.factories import START, SignalFactory, candles_create, signal_payload
+from signals.tests.factories import START, SignalFactory, signal_payload
 from signals.tests.test_generation import wave_trend
 
 pytestmark = pytest.mark.django_db

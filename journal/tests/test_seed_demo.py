@@ -2,7 +2,8 @@ import pytest
 from django.core.management import call_command
 
 from journal.models import JournalEntry
-from signals.models import Candle, Signal
+from market.models import Candle
+from signals.models import Signal
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,10 @@ import talib
 from django.core.management import call_command
 from django.db import connection
 
+from market.models import Candle
+from market.tests.factories import candles_create
 from signals.generation import signals_generate
-from signals.models import Candle, Signal
-from signals.tests.factories import candles_create
+from signals.models import Signal
 
 pytestmark = pytest.mark.django_db
 CONTRACT_KEYS = {

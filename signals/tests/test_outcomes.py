@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from market.tests.factories import candles_create
 from signals.models import Signal
 from signals.outcomes import outcomes_backfill
 from signals.services import Resolution, signals_resolve
-from signals.tests.factories import START, SignalFactory, candles_create
+from signals.tests.factories import START, SignalFactory
 
 pytestmark = pytest.mark.django_db
 HOUR = timedelta(hours=1)

@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from market.validators import pair_validator
 from signals.outcomes import BackfillReport, outcomes_backfill
-from signals.serializers import pair_validator
 
 
 class Command(BaseCommand):

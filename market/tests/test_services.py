@@ -1,22 +1,16 @@
-from datetime import UTC, datetime, timedelta
+"""The import service, driven through `manage.py import_candles` to check its report."""
+
+from datetime import UTC, datetime
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from hypothesis import given
-from hypothesis import strategies as st
 
-from signals import candle_import
-from signals.candle_import import (
-    BadRow,
-    CandleFile,
-    CandleFileError,
-    timestamp_parse,
-    utc_offset_parse,
-)
-from signals.models import Candle
+from market import services
+from market.models import Candle
+from market.tests.factories import BAD, BAD_LINES
 
 pytestmark = pytest.mark.django_db
 
@@ -276,32 +270,6 @@ def test_prices_are_rounded_to_the_columns_eight_places(tmp_path):
 
 # --- bad rows ----------------------------------------------------------------------
 
-BAD = """timestamp,open,high,low,close,volume
-2024-01-02T00:00:00Z,1.1000,1.1010,1.0990,1.1005,100
-2024-01-02T01:00:00Z,1.1005,1.0990,1.1000,1.1000,100
-
-not a time,1.1,1.2,1.0,1.1,1
-2024-01-02T03:00:00Z,1.3,1.2,1.0,1.1,1
-2024-01-02T04:00:00Z,1.1,1.2,1.0,0.9,1
-2024-01-02T05:00:00Z,0,1.2,0,1.1,1
-2024-01-02T06:00:00Z,1.1,1.2,1.0
-2024-01-02T07:00:00Z,abc,1.2,1.0,1.1,1
-2024-01-02T00:00:00Z,1.1,1.2,1.0,1.1,1
-2024-01-02T08:00:00Z,1.1,1.2,1.0,1.1,-1
-2024-01-02T09:00:00Z,1.1,1.2,1.0,1.1,1
-"""
-BAD_LINES = {
-    3: "high 1.0990 is below low 1.1000",
-    5: "unparsable timestamp 'not a time'",
-    6: "open 1.3 is outside low–high 1.0–1.2",
-    7: "close 0.9 is outside low–high 1.0–1.2",
-    8: "open 0 is not positive",
-    9: "expected 6 fields, found 4",
-    10: "open 'abc' is not a number",
-    11: "timestamp 2024-01-02T00:00:00Z repeats line 2",
-    12: "volume -1 is negative",
-}
-
 
 def test_bad_rows_abort_the_import_with_their_line_numbers_and_reasons(tmp_path):
     with pytest.raises(CommandError) as raised:
@@ -314,16 +282,8 @@ def test_bad_rows_abort_the_import_with_their_line_numbers_and_reasons(tmp_path)
     assert Candle.objects.count() == 0
 
 
-def test_bad_rows_are_parsed_with_exact_lines_and_reasons():
-    rows = list(CandleFile(StringIO(BAD)))
-    assert {
-        row.line: row.reason for row in rows if isinstance(row, BadRow)
-    } == BAD_LINES
-    assert [row.line for row in rows if not isinstance(row, BadRow)] == [2, 13]
-
-
 def test_bad_row_after_written_batches_rolls_everything_back(tmp_path, monkeypatch):
-    monkeypatch.setattr(candle_import, "WRITE_BATCH", 2)
+    monkeypatch.setattr(services, "WRITE_BATCH", 2)
     good = "".join(f"2024-01-02T{hour:02d}:00:00Z,1,2,1,2,0\n" for hour in range(10))
     path = write(
         tmp_path, "timestamp,open,high,low,close,volume\n" + good + "x,1,2,1,2,0\n"
@@ -355,43 +315,6 @@ def test_duplicate_timestamp_keeps_the_first_row(tmp_path):
         run(write(tmp_path, text))
     run(write(tmp_path, text), skip_bad_rows=True)
     assert [row[1] for row in stored()] == [Decimal(1), Decimal(1)]
-
-
-def test_duplicates_in_a_descending_file_point_at_the_first_line():
-    hours = (5, 4, 3, 4, 2, 5, 3)
-    text = "timestamp,open,high,low,close\n" + "".join(
-        f"2024-01-02T{hour:02d}:00:00Z,1,2,1,2\n" for hour in hours
-    )
-    rows = list(CandleFile(StringIO(text)))
-    assert [row.reason for row in rows if isinstance(row, BadRow)] == [
-        "timestamp 2024-01-02T04:00:00Z repeats line 3",
-        "timestamp 2024-01-02T05:00:00Z repeats line 2",
-        "timestamp 2024-01-02T03:00:00Z repeats line 4",
-    ]
-    assert [row.line for row in rows if isinstance(row, BadRow)] == [5, 7, 8]
-
-
-@given(st.lists(st.integers(min_value=0, max_value=30), max_size=60), st.booleans())
-def test_every_repeated_timestamp_names_the_first_line_that_had_it(hours, descending):
-    if descending:
-        hours = sorted(hours, reverse=True)
-    text = "timestamp,open,high,low,close\n" + "".join(
-        f"{1704153600 + hour * 3600},1,2,1,2\n" for hour in hours
-    )
-    first_line: dict[int, int] = {}
-    expected = {}
-    for line, hour in enumerate(hours, start=2):
-        if first_line.setdefault(hour, line) != line:
-            expected[line] = first_line[hour]
-    rows = list(CandleFile(StringIO(text)))
-    assert {
-        row.line: int(row.reason.rsplit(" ", 1)[1])
-        for row in rows
-        if isinstance(row, BadRow)
-    } == expected
-    assert [row.line for row in rows if not isinstance(row, BadRow)] == sorted(
-        first_line.values()
-    )
 
 
 def test_bad_row_listing_is_capped(tmp_path):
@@ -519,61 +442,12 @@ def test_header_only_file_imports_nothing(tmp_path):
 
 
 def test_progress_is_reported_every_n_rows(tmp_path, monkeypatch):
-    monkeypatch.setattr(candle_import, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(services, "PROGRESS_EVERY", 2)
     rows = "".join(f"2024-01-02T{hour:02d}:00:00Z,1,2,1,2\n" for hour in range(5))
     output = run(write(tmp_path, "timestamp,open,high,low,close\n" + rows))
     assert (
         "… 2 rows read\n… 4 rows read\n… all 5 rows read; finishing the write\n"
     ) in output
-
-
-# --- parsing functions -------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2017-04-19 09:00:00", utc(2017, 4, 19, 9)),
-        ("2017-04-19T09:00:00Z", utc(2017, 4, 19, 9)),
-        ("2017-04-19T11:00:00+02:00", utc(2017, 4, 19, 9)),
-        ("2017.04.19 09:00", utc(2017, 4, 19, 9)),
-        ("2017-04-19", utc(2017, 4, 19)),
-        ("20170419 090000", utc(2017, 4, 19, 9)),
-        ("1492592400", utc(2017, 4, 19, 9)),
-        ("1492592400000", utc(2017, 4, 19, 9)),
-        ("1492592400.5", utc(2017, 4, 19, 9, 0, 0, 500000)),
-        ("99999999999", utc(5138, 11, 16, 9, 46, 39)),
-        ("100000000000", utc(1973, 3, 3, 9, 46, 40)),
-    ],
-)
-def test_timestamp_parse_reads_iso_dotted_dates_and_epochs(text, expected):
-    assert timestamp_parse(text, utc_offset=timedelta(0)) == expected
-
-
-@pytest.mark.parametrize("text", ["", "yesterday", "2017-13-01", "2017-04-19 25:00"])
-def test_timestamp_parse_rejects_what_is_not_a_time(text):
-    with pytest.raises(ValueError, match="unparsable timestamp"):
-        timestamp_parse(text, utc_offset=timedelta(0))
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("+02:00", timedelta(hours=2)),
-        ("-05:00", timedelta(hours=-5)),
-        ("-0530", -timedelta(hours=5, minutes=30)),
-        ("+03", timedelta(hours=3)),
-        ("Z", timedelta(0)),
-        ("+14:00", timedelta(hours=14)),
-    ],
-)
-def test_utc_offset_parse_accepts_signed_hours_and_minutes(text, expected):
-    assert utc_offset_parse(text) == expected
-
-
-def test_layout_errors_are_candle_file_errors():
-    with pytest.raises(CandleFileError):
-        CandleFile(StringIO("a,b,c\n"))
 
 
 # --- the real file -----------------------------------------------------------------

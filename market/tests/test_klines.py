@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from signals.klines import KlinesProvider
-from signals.market_data import MarketDataError, provider_for
+from market.klines import KlinesProvider
+from market.providers import MarketDataError, provider_for
 
 HOUR_MS = 3_600_000
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -344,7 +344,7 @@ def test_windows_leaves_out_a_symbol_the_exchange_does_not_list(
 ) -> None:
     fake.script("BTCUSDT", Reply(BTC))
 
-    with caplog.at_level(logging.WARNING, logger="signals.klines"):
+    with caplog.at_level(logging.WARNING, logger="market.klines"):
         windows = asyncio.run(provider.windows(["BTC/USDT", "EUR/USD"], "1h", 10))
 
     assert set(windows) == {"BTC/USDT"}
@@ -425,8 +425,3 @@ def test_provider_for_klines_builds_it_from_settings(
     assert provider.timeout == httpx.Timeout(2.5)
     windows = asyncio.run(provider.windows(["BTC/USDT"], "1h", 3))
     assert len(windows["BTC/USDT"]) == 3
-
-
-def test_provider_for_an_unknown_name_raises() -> None:
-    with pytest.raises(MarketDataError, match="nope"):
-        provider_for("nope")

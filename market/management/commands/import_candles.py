@@ -9,17 +9,19 @@ from django.core.management.base import (
     DjangoHelpFormatter,
 )
 
-from signals.candle_import import (
-    LISTED_BAD_ROWS,
-    PROGRESS_EVERY,
+from market.choices import Timeframe
+from market.parsers import (
     BadRow,
-    BadRowsError,
     CandleImportError,
-    candles_import,
     utc_offset_format,
     utc_offset_parse,
 )
-from signals.models import Timeframe
+from market.services import (
+    LISTED_BAD_ROWS,
+    PROGRESS_EVERY,
+    BadRowsError,
+    candles_import,
+)
 
 
 class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):

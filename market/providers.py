@@ -1,6 +1,6 @@
 """Where the generator gets candles: a small async interface and its providers.
 
-`DatabaseProvider` (the default) reads stored candles; `signals.klines.KlinesProvider`
+`DatabaseProvider` (the default) reads stored candles; `market.klines.KlinesProvider`
 reads a public exchange klines endpoint over HTTP. `MARKET_DATA_PROVIDER` picks one.
 """
 
