@@ -30,7 +30,10 @@ from signals.models import Signal  # noqa: E402
 from signals.services import (  # noqa: E402
     RESOLVE_FIELDS,
     Resolution,
-    _batch_size,
+    # needs app: signals.services.bulk_batch_size(field_count: int) -> int, public,
+    # the rows a bulk statement of `field_count` bind parameters a row takes under
+    # MAX_BIND_PARAMS (today's private _batch_size, renamed; its callers with it).
+    bulk_batch_size,
     signal_derive,
     signals_resolve,
 )
@@ -63,7 +66,7 @@ def make(n: int, run: int) -> list[Signal]:
 
 def insert_bulk_create(signals: list[Signal]) -> list[int]:
     with transaction.atomic():
-        size = _batch_size(len(Signal._meta.concrete_fields))
+        size = bulk_batch_size(len(Signal._meta.concrete_fields))
         return [s.pk for s in Signal.objects.bulk_create(signals, batch_size=size)]
 
 
@@ -98,7 +101,9 @@ def update_bulk_update(ids: list[int]) -> None:
         s.pips, s.mae_pips, s.mfe_pips = Decimal(100), Decimal(5), Decimal(100)
         s.closed_at = s.updated_at = timezone.now()
     with transaction.atomic():
-        Signal.objects.bulk_update(signals, RESOLVE_FIELDS, batch_size=_batch_size(18))
+        Signal.objects.bulk_update(
+            signals, RESOLVE_FIELDS, batch_size=bulk_batch_size(18)
+        )
 
 
 def update_values(ids: list[int]) -> None:

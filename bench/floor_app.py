@@ -4,7 +4,8 @@ A bare WSGI app (run by the same server, same worker count as the real one) that
 the SQL Django ran for a scenario through a plain psycopg_pool ConnectionPool and
 serialises the rows with orjson; for cached scenarios it serves the same bytes from
 Redis. bench/run.py records each scenario's SQL (`FLOOR_SPEC`, a JSON file) by
-running the real view once, so the floor's queries are the app's queries.
+running the real view once (bench/capture.py), so the floor's queries are the app's
+queries.
 
     GET  /floor/<scenario>?<the scenario's varying parameters>
     POST /floor/<scenario>           the body is parsed (orjson) like the app does
@@ -31,7 +32,7 @@ _spec: dict[str, Any] | None = None
 
 
 def decode_param(value: Any) -> Any:
-    """The inverse of bench/run.py's encoding of captured query parameters."""
+    """The inverse of bench/capture.py's encoding of captured query parameters."""
     if isinstance(value, dict):
         kind, raw = value["t"], value["v"]
         if kind == "decimal":
