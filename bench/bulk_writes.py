@@ -26,14 +26,11 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from api.bulk import bulk_batch_size  # noqa: E402
 from signals.models import Signal  # noqa: E402
 from signals.services import (  # noqa: E402
     RESOLVE_FIELDS,
     Resolution,
-    # needs app: signals.services.bulk_batch_size(field_count: int) -> int, public,
-    # the rows a bulk statement of `field_count` bind parameters a row takes under
-    # MAX_BIND_PARAMS (today's private _batch_size, renamed; its callers with it).
-    bulk_batch_size,
     signal_derive,
     signals_resolve,
 )
@@ -102,7 +99,9 @@ def update_bulk_update(ids: list[int]) -> None:
         s.closed_at = s.updated_at = timezone.now()
     with transaction.atomic():
         Signal.objects.bulk_update(
-            signals, RESOLVE_FIELDS, batch_size=bulk_batch_size(18)
+            signals,
+            RESOLVE_FIELDS,
+            batch_size=bulk_batch_size(2 * len(RESOLVE_FIELDS) + 2),
         )
 
 

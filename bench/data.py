@@ -126,7 +126,7 @@ def deep_cursor(db_url: str, depth: int) -> str:
     """The feed cursor after `depth` rows: the same rows as page depth/100 + 1."""
     from django.core import signing
 
-    from signals.pagination import CURSOR_SALT
+    from api.pagination import CURSOR_SALT
 
     with psql(db_url) as conn:
         stamp, pk = conn.execute(

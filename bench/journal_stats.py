@@ -38,8 +38,9 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from api.bulk import MAX_BIND_PARAMS  # noqa: E402
 from journal.models import JournalEntry  # noqa: E402
-from journal.services import MAX_BIND_PARAMS, entry_derive  # noqa: E402
+from journal.services import entry_derive  # noqa: E402
 
 RUNS = 10
 USERNAME = "bench-journal"

@@ -307,7 +307,7 @@ class OperationsParts:
     def compression(self) -> Compression:
         import brotli
 
-        from alphaforge.middleware import BROTLI_QUALITY
+        from api.middleware import BROTLI_QUALITY
 
         path = "/api/signals/?" + urlencode({"pair": "EUR/USD", "page_size": 500})
         self.harness.log("compression of the 500-signal list")
