@@ -8,9 +8,9 @@ checks as `generation.signal_from_window`) and is resolved by
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -125,17 +125,15 @@ def known_by(trades: Sequence[Trade], index: int) -> list[Trade]:
         if t.index >= index:
             continue
         if t.exit_index is not None and t.exit_index >= index:
-            t = Trade(
-                **{
-                    **t.__dict__,
-                    "status": "active",
-                    "outcome": "pending",
-                    "exit_price": None,
-                    "pips": None,
-                    "r_multiple": None,
-                    "closed_at": None,
-                    "exit_index": None,
-                }
+            t = dataclasses.replace(
+                t,
+                status="active",
+                outcome="pending",
+                exit_price=None,
+                pips=None,
+                r_multiple=None,
+                closed_at=None,
+                exit_index=None,
             )
         known.append(t)
     return known
@@ -192,12 +190,3 @@ def warmup_changes(
         relative = np.abs(a[usable] - b[usable]) / np.abs(b[usable])
         changes[key] = float(relative.max())
     return changes
-
-
-def utc(stamp: float) -> datetime:
-    """Epoch seconds as an aware UTC datetime."""
-    return datetime.fromtimestamp(stamp, tz=UTC)
-
-
-def finite_or_none(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
