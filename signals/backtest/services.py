@@ -247,3 +247,19 @@ def backtest_enqueue(backtest: Backtest) -> None:
             daemon=True,
         ).start()
     )
+
+
+def backtest_create(*, options: dict[str, Any], user: Any) -> Backtest:
+    """Store a queued backtest and have it run once the row is committed."""
+    with transaction.atomic():
+        backtest = Backtest.objects.create(
+            pair=options["pair"],
+            timeframe=options["timeframe"],
+            since=options.get("since"),
+            until=options.get("until"),
+            folds=options.get("folds", 5),
+            optimize=options.get("optimize") or "",
+            created_by=user if user and user.is_authenticated else None,
+        )
+        backtest_enqueue(backtest)
+    return backtest
