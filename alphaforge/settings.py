@@ -262,6 +262,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Backtest.status and Signal.status are both called "status": name both.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "signals.models.Status",
+        "BacktestStatusEnum": "signals.models.BacktestStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",

@@ -45,7 +45,8 @@ def strategy_params() -> strategy.StrategyParams:
     return strategy.StrategyParams(**overrides)
 
 
-def _price(value: float) -> Decimal:
+def signal_price(value: float) -> Decimal:
+    """A strategy price as stored: the float's shortest repr, to 8 places."""
     return Decimal(repr(value)).quantize(PRICE_STEP)
 
 
@@ -57,7 +58,7 @@ def signal_from_window(
     if setup is None:
         return None
     entry = window.last_close
-    stop, target = _price(setup.stop_loss), _price(setup.take_profit)
+    stop, target = signal_price(setup.stop_loss), signal_price(setup.take_profit)
     if levels_error(setup.direction, entry, stop, target):
         return None  # a stop distance lost to rounding: nothing to trade
     # The contract's keys hold the default periods' values; the strategy computed

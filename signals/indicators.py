@@ -41,7 +41,7 @@ def _check_period(period: int, minimum: int = 2) -> None:
         raise ValueError(f"period must be an integer >= {minimum}, got {period!r}")
 
 
-def _ema_from(x: FloatArray, period: int, start: int) -> FloatArray:
+def ema_from(x: FloatArray, period: int, start: int) -> FloatArray:
     """EMA seeded with the SMA of x[start:start+period]; NaN before the seed bar."""
     out = np.full(len(x), np.nan)
     seed_at = start + period - 1
@@ -58,7 +58,7 @@ def _ema_from(x: FloatArray, period: int, start: int) -> FloatArray:
     return out
 
 
-def _wilder_mean(seed: float, xs: FloatArray, period: int) -> list[float]:
+def wilder_mean(seed: float, xs: FloatArray, period: int) -> list[float]:
     """Wilder's running mean ((prev*(n-1) + x) / n) from seed over xs, seed first."""
     prev, out, m = seed, [seed], period - 1
     for v in xs.tolist():
@@ -67,7 +67,7 @@ def _wilder_mean(seed: float, xs: FloatArray, period: int) -> list[float]:
     return out
 
 
-def _wilder_sum(seed: float, xs: FloatArray, period: int) -> list[float]:
+def wilder_sum(seed: float, xs: FloatArray, period: int) -> list[float]:
     """Wilder's running sum (prev - prev/n + x) from seed over xs, seed excluded."""
     prev, out = seed, []
     for v in xs.tolist():
@@ -76,7 +76,7 @@ def _wilder_sum(seed: float, xs: FloatArray, period: int) -> list[float]:
     return out
 
 
-def _true_range(h: FloatArray, lo: FloatArray, c: FloatArray) -> FloatArray:
+def true_range(h: FloatArray, lo: FloatArray, c: FloatArray) -> FloatArray:
     """True range from bar 1 on (bar 0 has no previous close)."""
     prev_close = c[:-1]
     return np.maximum.reduce(
@@ -97,7 +97,7 @@ def sma(values: ArrayLike, period: int) -> FloatArray:
 def ema(values: ArrayLike, period: int) -> FloatArray:
     """Exponential moving average seeded with the first period's SMA (TA-Lib EMA)."""
     _check_period(period)
-    return _ema_from(_series(values), period, 0)
+    return ema_from(_series(values), period, 0)
 
 
 def rsi(close: ArrayLike, period: int = 14) -> FloatArray:
@@ -111,10 +111,10 @@ def rsi(close: ArrayLike, period: int = 14) -> FloatArray:
     gain = np.where(diff > 0, diff, 0.0)
     loss = np.where(diff < 0, -diff, 0.0)
     avg_gain = np.array(
-        _wilder_mean(gain[:period].sum() / period, gain[period:], period)
+        wilder_mean(gain[:period].sum() / period, gain[period:], period)
     )
     avg_loss = np.array(
-        _wilder_mean(loss[:period].sum() / period, loss[period:], period)
+        wilder_mean(loss[:period].sum() / period, loss[period:], period)
     )
     total = avg_gain + avg_loss
     flat = np.abs(total) < _TA_EPSILON
@@ -133,8 +133,8 @@ def macd(
         fast, slow = slow, fast
     x = _series(close)
     # TA-Lib starts the fast EMA where the slow one starts, not at bar 0.
-    line = _ema_from(x, fast, slow - fast) - _ema_from(x, slow, 0)
-    sig = _ema_from(line, signal, slow - 1)
+    line = ema_from(x, fast, slow - fast) - ema_from(x, slow, 0)
+    sig = ema_from(line, signal, slow - 1)
     # TA-Lib reports the line only from the first bar that has a signal value.
     line[: slow + signal - 2] = np.nan
     return line, sig, line - sig
@@ -149,8 +149,8 @@ def atr(
     out = np.full(len(c), np.nan)
     if len(c) <= period:
         return out
-    tr = _true_range(h, lo, c)
-    out[period:] = _wilder_mean(tr[:period].sum() / period, tr[period:], period)
+    tr = true_range(h, lo, c)
+    out[period:] = wilder_mean(tr[:period].sum() / period, tr[period:], period)
     return out
 
 
@@ -167,12 +167,12 @@ def adx(
     up, down = h[1:] - h[:-1], lo[:-1] - lo[1:]
     plus_dm = np.where((up > 0) & (up > down), up, 0.0)
     minus_dm = np.where((down > 0) & (down > up), down, 0.0)
-    tr = _true_range(h, lo, c)
+    tr = true_range(h, lo, c)
     # Seed sums cover bars 1..period-1; the smoothed values start at bar `period`.
     head = period - 1
-    tr_s = np.array(_wilder_sum(tr[:head].sum(), tr[head:], period))
-    plus_s = np.array(_wilder_sum(plus_dm[:head].sum(), plus_dm[head:], period))
-    minus_s = np.array(_wilder_sum(minus_dm[:head].sum(), minus_dm[head:], period))
+    tr_s = np.array(wilder_sum(tr[:head].sum(), tr[head:], period))
+    plus_s = np.array(wilder_sum(plus_dm[:head].sum(), plus_dm[head:], period))
+    minus_s = np.array(wilder_sum(minus_dm[:head].sum(), minus_dm[head:], period))
     with np.errstate(divide="ignore", invalid="ignore"):
         plus_di = 100.0 * (plus_s / tr_s)
         minus_di = 100.0 * (minus_s / tr_s)

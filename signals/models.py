@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -91,3 +92,56 @@ class Signal(models.Model):
     def __str__(self) -> str:
         when = f"{self.timestamp:%Y-%m-%d %H:%M}"
         return f"{self.direction} {self.pair} {self.timeframe} @ {when}"
+
+
+class BacktestStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Backtest(models.Model):
+    """A backtest asked for over the API: its options, progress and report."""
+
+    pair = models.CharField(max_length=25)
+    timeframe = models.CharField(max_length=3, choices=Timeframe.choices)
+    since = models.DateTimeField(null=True, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    folds = models.PositiveSmallIntegerField(default=5)
+    optimize = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(
+        max_length=7, choices=BacktestStatus.choices, default=BacktestStatus.QUEUED
+    )
+    progress = models.FloatField(default=0.0)
+    report = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=1),
+                name="backtest_progress_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"backtest {self.pair} {self.timeframe} ({self.status})"
+
+    def options_for_run(self) -> dict:
+        """The run's options as `BacktestOptions` takes them."""
+        return {
+            "pair": self.pair,
+            "timeframe": self.timeframe,
+            "since": self.since,
+            "until": self.until,
+            "folds": self.folds,
+            "optimize": self.optimize or None,
+        }
