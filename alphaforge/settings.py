@@ -66,6 +66,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus' request metrics (django_http_*): first and last, so they
+    # see every request; the WSGI fast path's hits are counted by monitoring's hook.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "monitoring.middleware.TimingMiddleware",
     "api.caching.AnonymousCacheMiddleware",
     "api.middleware.CompressionMiddleware",
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "alphaforge.urls"
