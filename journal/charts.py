@@ -25,6 +25,18 @@ def _one_per_second(curve: list[dict[str, Any]], key: str) -> list[dict[str, Any
     return points
 
 
+def _contiguous(buckets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every bucket from the lowest to the highest, empty ones as 0: the chart
+    spaces bars by their rank, so a gap must be a bar of its own."""
+    counts = {int(row["bucket"]): row["trades"] for row in buckets}
+    if not counts:
+        return []
+    return [
+        {"time": bucket * R_BUCKET, "value": counts.get(bucket, 0)}
+        for bucket in range(min(counts), max(counts) + 1)
+    ]
+
+
 def journal_charts(entries: JournalEntryQuerySet) -> dict[str, Any]:
     """Equity and drawdown, the R-multiple histogram, results by setup and by
     weekday and hour: SQL aggregates (and one window sum) over `entries`."""
@@ -54,10 +66,7 @@ def journal_charts(entries: JournalEntryQuerySet) -> dict[str, Any]:
         "chart": {
             "equity": _one_per_second(curve, "equity"),
             "drawdown": _one_per_second(curve, "drawdown"),
-            "r_histogram": [
-                {"time": row["bucket"] * R_BUCKET, "value": row["trades"]}
-                for row in entries.r_histogram(R_BUCKET)
-            ],
+            "r_histogram": _contiguous(entries.r_histogram(R_BUCKET)),
         },
         "setups": [
             {

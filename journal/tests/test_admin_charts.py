@@ -72,7 +72,13 @@ def test_r_histogram_setups_and_weekday_hours_count_the_closed_trades(
     for entry in made:
         low = math.floor(float(entry.r_multiple) / 0.5) * 0.5
         expected[low] = expected.get(low, 0) + 1
-    assert {b["time"]: b["value"] for b in context["chart"]["r_histogram"]} == expected
+    bars = context["chart"]["r_histogram"]
+    assert {b["time"]: b["value"] for b in bars if b["value"]} == expected
+    # Empty buckets between are bars of 0: the chart spaces bars by rank.
+    assert [b["time"] for b in bars] == [
+        min(expected) + 0.5 * n for n in range(len(bars))
+    ]
+    assert bars[-1]["time"] == max(expected)
     setups = {row["setup"]: row for row in context["setups"]}
     for name in ("breakout", "pullback"):
         mine = [e for e in made if e.setup == name]

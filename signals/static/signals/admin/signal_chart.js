@@ -5,6 +5,8 @@
   if (!box) return;
   const LC = window.LightweightCharts;
   const legend = document.getElementById("signal-chart-legend");
+  const sized = window.AlphaForgeCharts.sized;
+  const fit = window.AlphaForgeCharts.fit;
 
   function line(series, price, color, title, style) {
     if (price === null) return;
@@ -19,11 +21,10 @@
       box.classList.remove("chart-tall");
       return;
     }
-    const chart = LC.createChart(box, {
-      autoSize: true,
-      layout: {attributionLogo: true},
-      timeScale: {timeVisible: true, secondsVisible: false},
-    });
+    const chart = LC.createChart(box, sized(box, {
+      timeScale: {timeVisible: true, secondsVisible: false,
+        lockVisibleTimeRangeOnResize: true},
+    }));
     const candles = chart.addSeries(LC.CandlestickSeries, {
       priceFormat: {type: "price", precision: s.precision,
         minMove: Math.pow(10, -s.precision)},
@@ -42,10 +43,11 @@
     if (s.exit_time !== null) {
       markers.push({time: s.exit_time, position: buy ? "aboveBar" : "belowBar",
         color: s.outcome === "win" ? "#1a7f37" : "#cf222e", shape: "circle",
-        text: "exit (" + s.outcome + ")"});
+        text: "exit"});
     }
     LC.createSeriesMarkers(candles, markers);
-    chart.timeScale().fitContent();
+    // Room on both sides, so the markers of the first and last candles show.
+    fit(chart, {from: -3, to: data.candles.length + 8});
     const parts = [
       ["status", s.status + " / " + s.outcome],
       ["pips", s.pips],
