@@ -3,6 +3,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.fields import STRICT_TEXT_MAPPING
 from api.validators import validate_json_without_nul
 from market.choices import Timeframe
 from market.validators import pair_validator
@@ -45,6 +46,8 @@ class SignalFeedSerializer(SignalListSerializer):
 
 class SignalSerializer(serializers.ModelSerializer):
     """Detail form; also validates writes (levels must fit the direction)."""
+
+    serializer_field_mapping = STRICT_TEXT_MAPPING
 
     pair = serializers.CharField(max_length=25, validators=[pair_validator])
     entry_price = serializers.DecimalField(
