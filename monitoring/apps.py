@@ -14,8 +14,12 @@ class MonitoringConfig(AppConfig):
         time and count the rest, when they are on (nobody imports monitoring: it
         installs its hooks)."""
         from api.caching import install_hit_timer
+        from api.schema import register_examples
 
         from .middleware import fast_path_recorder
+        from .schema_examples import EXAMPLES
+
+        register_examples(EXAMPLES)
 
         timing = TIMING_MIDDLEWARE in settings.MIDDLEWARE
         counting = PROMETHEUS_MIDDLEWARE in settings.MIDDLEWARE
