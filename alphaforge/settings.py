@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "alphaforge",  # wiring only: its run_schedule command
     "market",
     "signals",
     "monitoring",
@@ -66,6 +67,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus' request metrics (django_http_*): first and last, so they
+    # see every request; the WSGI fast path's hits are counted by monitoring's hook.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "monitoring.middleware.TimingMiddleware",
     "api.caching.AnonymousCacheMiddleware",
     "api.middleware.CompressionMiddleware",
@@ -79,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "alphaforge.urls"
@@ -272,6 +277,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",
+        "api.schema.add_examples",
     ],
 }
 
@@ -330,7 +336,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 # Pairs per generation task: a run over many pairs is spread over the workers.
-GENERATION_CHUNK_SIZE = env_int("GENERATION_CHUNK_SIZE", 50)
+GENERATION_CHUNK_SIZE = env_int("GENERATION_CHUNK_SIZE", 250)
 # Seconds after a candle closes before its generation starts (the candle must be in).
 GENERATION_DELAY_SECONDS = env_int("GENERATION_DELAY_SECONDS", 15)
 BACKFILL_EVERY_MINUTES = env_int("BACKFILL_EVERY_MINUTES", 5)

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from http.client import responses
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
 from django.conf import settings
@@ -57,9 +57,27 @@ UNSTORED_HEADERS = frozenset({"x-cache", "x-response-time", "date"})
 # limits: the fast path counts every anonymous GET there, also one for an unknown
 # path (checked in api/tests/test_caching.py).
 PUBLIC_PREFIXES: dict[str, str] = {}
-# Times a fast-path hit and returns its X-Response-Time value; installed by the
-# monitoring app when its timing middleware is on, so hits are timed like the rest.
-_hit_timer: Callable[[str, str | None, int, float], str] | None = None
+
+
+class HitTimer(Protocol):
+    """Records a fast-path hit; returns its X-Response-Time value, or None."""
+
+    def __call__(
+        self,
+        method: str,
+        route: str | None,
+        status: int,
+        started: float,
+        *,
+        path: str,
+        secure: bool,
+        body_bytes: int,
+    ) -> str | None: ...
+
+
+# Times and counts a fast-path hit; installed by the monitoring app when its timing
+# or request-metrics middleware is on, so hits are timed and counted like the rest.
+_hit_timer: HitTimer | None = None
 
 
 def register_public_prefix(prefix: str, namespace: str) -> None:
@@ -67,7 +85,7 @@ def register_public_prefix(prefix: str, namespace: str) -> None:
     PUBLIC_PREFIXES[prefix] = namespace
 
 
-def install_hit_timer(timer: Callable[[str, str | None, int, float], str]) -> None:
+def install_hit_timer(timer: HitTimer | None) -> None:
     global _hit_timer
     _hit_timer = timer
 
@@ -231,6 +249,14 @@ def _anonymous(environ: dict[str, Any]) -> bool:
     return not cookies or settings.SESSION_COOKIE_NAME not in parse_cookie(cookies)
 
 
+def _secure(environ: dict[str, Any]) -> bool:
+    """HTTPS as Django's request.is_secure() would say (the trusted proxy header)."""
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    if proxy and proxy[0] in environ:
+        return environ[proxy[0]].split(",", 1)[0].strip() == proxy[1]
+    return environ.get("wsgi.url_scheme") == "https"
+
+
 def _anonymous_key(namespace: str, environ: dict[str, Any]) -> str:
     """Everything an anonymous public answer can depend on, down to its encoding.
 
@@ -338,9 +364,17 @@ class AnonymousCacheApp:
             RESPONSE_CACHE.labels("hit").inc()
             headers = [*headers, ("X-Cache", "HIT")]
             if _hit_timer is not None:
-                headers.append(
-                    ("X-Response-Time", _hit_timer("GET", route, status, started))
+                elapsed = _hit_timer(
+                    "GET",
+                    route,
+                    status,
+                    started,
+                    path=environ.get("PATH_INFO", ""),
+                    secure=_secure(environ),
+                    body_bytes=len(content),
                 )
+                if elapsed is not None:
+                    headers.append(("X-Response-Time", elapsed))
             start_response(f"{status} {responses[status]}", headers)
             return [content]
         environ[throttling.COUNT_ENVIRON] = count  # None: the cache is unreachable

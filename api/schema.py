@@ -1,4 +1,5 @@
-"""OpenAPI post-processing: the error answers every operation can give."""
+"""OpenAPI post-processing: the error answers every operation can give, and the
+examples of each operation's body and answer (which the apps register)."""
 
 from typing import Any
 
@@ -52,4 +53,44 @@ def add_error_responses(
                         "content": {"application/json": {"schema": reference}},
                     },
                 )
+    return result
+
+
+# operationId -> {"request": body, "responses": {"200": answer, …}}. Each app registers
+# the examples of its own operations at start-up (AppConfig.ready), as it registers
+# its public prefix: this layer imports no app.
+EXAMPLES: dict[str, dict[str, Any]] = {}
+
+
+def register_examples(examples: dict[str, dict[str, Any]]) -> None:
+    EXAMPLES.update(examples)
+
+
+register_examples(
+    {
+        "api_auth_token_create": {
+            "request": {"username": "demo", "password": "demo-password"},
+            "responses": {"200": {"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}},
+        }
+    }
+)
+
+
+def add_examples(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Put the registered example of each operation on its body and answers."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            example = EXAMPLES.get(operation.get("operationId", ""))
+            if example is None:
+                continue
+            body = operation.get("requestBody", {}).get("content", {})
+            for media in body.values():
+                if "request" in example:
+                    media["example"] = example["request"]
+            for code, answer in example.get("responses", {}).items():
+                content = operation["responses"].get(code, {}).get("content", {})
+                for media in content.values():
+                    media["example"] = answer
     return result

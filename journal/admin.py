@@ -3,12 +3,17 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
 from signals.pricing import pip_size
 
 from . import services
+from .charts import journal_charts
 from .models import JournalEntry
 from .trade import entry_errors
 
@@ -88,6 +93,56 @@ class JournalEntryAdmin(admin.ModelAdmin):
         "updated_at",
     )
     date_hierarchy = "opened_at"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "charts/",
+                self.admin_site.admin_view(self.charts_view),
+                name="journal_journalentry_charts",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        # The list filtered to one user links to that user's charts.
+        owner = request.GET.get("owner__id__exact", "")
+        context = {"chart_owner": owner if owner.isdigit() else ""}
+        return super().changelist_view(request, {**context, **(extra_context or {})})
+
+    def charts_view(self, request: HttpRequest) -> HttpResponse:
+        """One user's journal drawn (staff): equity and drawdown, R multiples, by
+        setup and by weekday and hour; without ?owner= a list of users to pick."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Journal charts",
+        }
+        owner_id = request.GET.get("owner", "")
+        owner = (
+            get_user_model().objects.filter(pk=owner_id).first()
+            if owner_id.isdigit()
+            else None
+        )
+        if owner is None:
+            context["owners"] = (
+                get_user_model()
+                .objects.filter(journal_entries__isnull=False)
+                .annotate(entries=Count("journal_entries"))
+                .order_by("username")
+            )
+        else:
+            entries = JournalEntry.objects.for_owner(owner)
+            context.update(
+                owner=owner, stats=entries.stats(), **journal_charts(entries)
+            )
+        return TemplateResponse(
+            request, "admin/journal/journalentry/charts.html", context
+        )
 
     def save_model(
         self, request: HttpRequest, obj: JournalEntry, form: Any, change: bool

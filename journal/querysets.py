@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import Avg, Count, F, FloatField, Q, Sum, Window
+from django.db.models.functions import Cast, ExtractHour, ExtractIsoWeekDay, Floor
 
 from .trade import BREAKEVEN, LOSS, PIPS_PLACES, PNL_PLACES, WIN
 
@@ -76,6 +77,70 @@ class JournalEntryQuerySet(models.QuerySet):
             closed &= Q(closed_at__lte=until)
             opened &= Q(opened_at__lte=until)
         return self.filter(closed | opened)
+
+    def equity_curve(self) -> list[dict[str, Any]]:
+        """Closed entries in closing order with cumulative pnl (a window sum) and
+        the drawdown from its running peak (which starts at 0, as in stats())."""
+        rows = (
+            self.closed()
+            .order_by("closed_at", "id")
+            .annotate(
+                equity=Window(
+                    Sum(Cast("pnl", FloatField())),
+                    order_by=[F("closed_at").asc(), F("id").asc()],
+                )
+            )
+            .values("id", "closed_at", "equity")
+        )
+        peak, curve = 0.0, []
+        for row in rows:
+            peak = max(peak, row["equity"])
+            curve.append({**row, "drawdown": row["equity"] - peak})
+        return curve
+
+    def r_histogram(self, width: float = 0.5) -> list[dict[str, Any]]:
+        """Closed entries with an R multiple, counted per bucket [low, low + width)."""
+        return list(
+            self.closed()
+            .filter(r_multiple__isnull=False)
+            .order_by()
+            .annotate(bucket=Floor(Cast("r_multiple", FloatField()) / width))
+            .values("bucket")
+            .annotate(trades=Count("id"))
+            .order_by("bucket")
+        )
+
+    def by_setup(self) -> list[dict[str, Any]]:
+        """Closed entries per setup: trades, wins, pnl and mean R."""
+        return list(
+            self.closed()
+            .order_by()
+            .values("setup")
+            .annotate(
+                trades=Count("id"),
+                wins=Count("id", filter=Q(outcome=WIN)),
+                total_pnl=Sum(Cast("pnl", FloatField())),
+                avg_r=Avg(Cast("r_multiple", FloatField())),
+            )
+            .order_by("setup")
+        )
+
+    def by_weekday_hour(self) -> list[dict[str, Any]]:
+        """Closed entries per ISO weekday (1 = Monday) and hour of opening, UTC."""
+        return list(
+            self.closed()
+            .order_by()
+            .annotate(
+                weekday=ExtractIsoWeekDay("opened_at"), hour=ExtractHour("opened_at")
+            )
+            .values("weekday", "hour")
+            .annotate(
+                trades=Count("id"),
+                wins=Count("id", filter=Q(outcome=WIN)),
+                total_pnl=Sum(Cast("pnl", FloatField())),
+            )
+            .order_by("weekday", "hour")
+        )
 
     def stats(self) -> dict[str, Any]:
         """The contract's statistics of these entries, in three queries.

@@ -4,7 +4,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from api.fields import StoredDecimalField
+from api.fields import STRICT_FIELD_MAPPING, StoredDecimalField
 from market.validators import pair_validator
 from signals.choices import Direction
 from signals.models import Signal
@@ -51,6 +51,8 @@ class SignalField(serializers.PrimaryKeyRelatedField):
 
 class JournalEntrySerializer(serializers.ModelSerializer):
     """The entry shape; validates writes (derived fields are the service's)."""
+
+    serializer_field_mapping = STRICT_FIELD_MAPPING
 
     signal = SignalField(queryset=Signal.objects.all(), allow_null=True, required=False)
     pair = serializers.CharField(

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.conf import settings
 
 TIMING_MIDDLEWARE = "monitoring.middleware.TimingMiddleware"
+PROMETHEUS_MIDDLEWARE = "django_prometheus.middleware.PrometheusAfterMiddleware"
 
 
 class MonitoringConfig(AppConfig):
@@ -9,11 +10,18 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
-        """Time the response cache's fast-path hits as the middleware times the
-        rest, when it is on (nobody imports monitoring: it installs its hooks)."""
+        """Time and count the response cache's fast-path hits as the middlewares
+        time and count the rest, when they are on (nobody imports monitoring: it
+        installs its hooks)."""
         from api.caching import install_hit_timer
+        from api.schema import register_examples
 
-        from .middleware import request_timed
+        from .middleware import fast_path_recorder
+        from .schema_examples import EXAMPLES
 
-        if TIMING_MIDDLEWARE in settings.MIDDLEWARE:
-            install_hit_timer(request_timed)
+        register_examples(EXAMPLES)
+
+        timing = TIMING_MIDDLEWARE in settings.MIDDLEWARE
+        counting = PROMETHEUS_MIDDLEWARE in settings.MIDDLEWARE
+        if timing or counting:
+            install_hit_timer(fast_path_recorder(timing=timing, counting=counting))

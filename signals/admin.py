@@ -2,13 +2,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
 from market.admin import EstimatedCountPaginator, PairFilter
 
-from . import services
+from . import charts, services
+from .filters import SignalFilter
 from .models import Signal
+
+# The filters the performance page offers (the API's, by the same names).
+PERFORMANCE_FILTERS = ("pair", "timeframe", "since", "until")
 
 
 class SignalAdminForm(forms.ModelForm):
@@ -82,6 +89,53 @@ class SignalAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).defer("indicators", "reasoning")
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "performance/",
+                view(self.performance_view),
+                name="signals_signal_performance",
+            ),
+            path(
+                "<int:object_id>/chart-data/",
+                view(self.chart_data_view),
+                name="signals_signal_chart_data",
+            ),
+            *super().get_urls(),
+        ]
+
+    def chart_data_view(self, request: HttpRequest, object_id: int) -> JsonResponse:
+        """The change page's chart: the signal's candles, levels and exit (staff)."""
+        signal = Signal.objects.filter(pk=object_id).first()
+        if signal is None:
+            raise Http404("No such signal.")
+        if not self.has_view_permission(request, signal):
+            raise PermissionDenied
+        return JsonResponse(charts.signal_chart(signal))
+
+    def performance_view(self, request: HttpRequest) -> HttpResponse:
+        """Calibration, results by pair and cumulative pips: /api/signals/stats/'s
+        numbers for the same filters, drawn."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        query = {k: v for k, v in request.GET.items() if k in PERFORMANCE_FILTERS}
+        filterset = SignalFilter(query, queryset=Signal.objects.all())
+        valid = filterset.is_valid()
+        queryset = filterset.qs if valid else Signal.objects.none()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Signal performance",
+            "form": filterset.form,
+            "fields": [filterset.form[name] for name in PERFORMANCE_FILTERS],
+            "valid": valid,
+            **charts.performance(queryset),
+        }
+        return TemplateResponse(
+            request, "admin/signals/signal/performance.html", context
+        )
 
     def save_model(
         self, request: HttpRequest, obj: Signal, form: Any, change: bool

@@ -7,8 +7,12 @@ class SignalsConfig(AppConfig):
 
     def ready(self) -> None:
         from api.caching import register_public_prefix
+        from api.schema import register_examples
 
+        from .schema_examples import EXAMPLES
         from .services import SIGNALS_NAMESPACE
+
+        register_examples(EXAMPLES)
 
         # Every view under it takes the default rate limits (api/tests/test_caching.py).
         register_public_prefix("/api/signals/", SIGNALS_NAMESPACE)

@@ -1,10 +1,9 @@
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
 from rest_framework import serializers
 
-from api.fields import StoredDecimalField
+from api.fields import STRICT_FIELD_MAPPING, StoredDecimalField
 from api.validators import validate_json_without_nul
 from market.choices import Timeframe
 from market.validators import pair_validator
@@ -48,10 +47,7 @@ class SignalFeedSerializer(SignalListSerializer):
 class SignalSerializer(serializers.ModelSerializer):
     """Detail form; also validates writes (levels must fit the direction)."""
 
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.DecimalField: StoredDecimalField,
-    }
+    serializer_field_mapping = STRICT_FIELD_MAPPING
 
     pair = serializers.CharField(max_length=25, validators=[pair_validator])
     entry_price = StoredDecimalField(

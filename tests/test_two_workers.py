@@ -316,3 +316,35 @@ def test_login_limits_hold_across_both_workers(servers):
         if int(time.time() // 60) == minute:
             break
     assert codes == [400] * 10 + [429]
+
+
+def prometheus_value(text: str, name: str, **labels: str) -> float:
+    """The sum of a metric's samples whose labels include `labels`."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
+def test_django_request_metrics_count_both_workers_and_fast_path_hits(servers):
+    a, b, metrics = servers["a"], servers["b"], servers["metrics"]
+    name = "django_http_requests_total_by_view_transport_method_total"
+    labels = {"view": "signal-detail", "method": "GET", "transport": "http"}
+    signal_id = a.post(
+        "/api/signals/", json=signal_body(11), headers=servers["staff"]
+    ).json()["id"]
+    path, client = f"/api/signals/{signal_id}/", {"X-Forwarded-For": "10.9.9.3"}
+
+    def count() -> float:
+        return prometheus_value(a.get("/metrics", headers=metrics).text, name, **labels)
+
+    before = count()
+    states = [
+        (a, b)[n % 2].get(path, headers=client).headers["X-Cache"] for n in range(4)
+    ]
+    assert states[0] == "MISS" and states[1:] == ["HIT"] * 3  # answered ahead of Django
+    assert count() == before + 4

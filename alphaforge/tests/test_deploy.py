@@ -73,7 +73,8 @@ def gunicorn_config() -> ModuleType:
 
 def test_compose_runs_database_cache_migrations_app_replicas_and_one_proxy(compose):
     services = compose["services"]
-    assert set(services) == {"db", "redis", "migrate", "app", "worker", "beat", "proxy"}
+    always = {name for name, service in services.items() if not service.get("profiles")}
+    assert always == {"db", "redis", "migrate", "app", "worker", "beat", "proxy"}
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert services["app"]["deploy"]["replicas"] >= 2
@@ -95,7 +96,7 @@ def test_workers_scale_out_and_exactly_one_beat_keeps_the_schedule(compose):
 
 
 def test_every_long_running_service_has_a_healthcheck(compose):
-    for name in ("db", "redis", "app", "proxy"):
+    for name in ("db", "redis", "app", "proxy", "prometheus", "grafana"):
         check = compose["services"][name]["healthcheck"]
         assert check["test"][0] in ("CMD", "CMD-SHELL"), name
         assert check["retries"] >= 1, name
@@ -120,6 +121,9 @@ def test_only_the_proxy_publishes_a_port(compose):
         for name, service in compose["services"].items()
         if service.get("ports")
     }
+    # Grafana (monitoring profile only) listens on the host's loopback alone.
+    grafana = published.pop("grafana")
+    assert grafana == ["127.0.0.1:${GRAFANA_PORT:-3000}:3000"]
     assert list(published) == ["proxy"]
     assert len(published["proxy"]) == 1
     assert published["proxy"][0].endswith(":80")
@@ -273,3 +277,67 @@ def test_deploy_check_is_clean_with_production_settings():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+# ------------------------------------------------------------ monitoring profile
+
+MONITORING = DOCKER / "monitoring"
+
+
+def test_prometheus_and_grafana_run_only_with_the_monitoring_profile(compose):
+    services = compose["services"]
+    for name in ("prometheus", "grafana"):
+        assert services[name]["profiles"] == ["monitoring"], name
+    assert services["prometheus"]["image"].startswith("prom/prometheus:")
+    assert services["grafana"]["image"].startswith("grafana/grafana:")
+    assert services["prometheus"]["depends_on"]["app"]["condition"] == (
+        "service_healthy"
+    )
+    mounts = services["prometheus"]["volumes"]
+    assert "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in mounts
+    for mount in (*mounts, *services["grafana"]["volumes"]):
+        source = mount.split(":", 1)[0]
+        if source.startswith("."):
+            assert (DOCKER / source).exists(), mount
+
+
+def test_prometheus_scrapes_every_replica_with_the_metrics_token(compose):
+    config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
+    (job,) = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    # The bearer token is the app's METRICS_TOKEN, handed over as a compose secret.
+    secret = job["authorization"]["credentials_file"]
+    assert job["authorization"]["type"] == "Bearer"
+    assert secret == "/run/secrets/metrics_token"
+    assert compose["secrets"]["metrics_token"] == {"environment": "METRICS_TOKEN"}
+    assert compose["services"]["prometheus"]["secrets"] == ["metrics_token"]
+    # One target per replica, by container name, each an allowed host of the app.
+    targets = [t for group in job["static_configs"] for t in group["targets"]]
+    replicas = compose["services"]["app"]["deploy"]["replicas"]
+    project = compose["name"]
+    assert targets == [f"{project}-app-{n}:8000" for n in range(1, replicas + 1)]
+    allowed = compose["x-app"]["environment"]["ALLOWED_HOSTS"].split(",")
+    assert allowed[0].startswith("${ALLOWED_HOSTS")
+    assert {target.rsplit(":", 1)[0] for target in targets} <= set(allowed)
+
+
+def test_grafana_provisions_the_prometheus_source_and_the_dashboard(compose):
+    sources = yaml.safe_load(
+        (MONITORING / "grafana/provisioning/datasources/prometheus.yaml").read_text()
+    )["datasources"]
+    (source,) = sources
+    assert source["type"] == "prometheus"
+    assert source["url"] == "http://prometheus:9090"
+    providers = yaml.safe_load(
+        (MONITORING / "grafana/provisioning/dashboards/alphaforge.yaml").read_text()
+    )["providers"]
+    path = providers[0]["options"]["path"]
+    mounts = compose["services"]["grafana"]["volumes"]
+    assert f"./monitoring/grafana/dashboards:{path}:ro" in mounts
+    dashboard = json.loads(
+        (MONITORING / "grafana/dashboards/alphaforge.json").read_text()
+    )
+    assert dashboard["panels"]
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+        assert panel["targets"] and all(t["expr"] for t in panel["targets"])

@@ -81,3 +81,81 @@ def test_docs_page_works_offline(client):
     for asset in assets:
         if asset.endswith((".js", ".css")):
             assert client.get(asset).status_code == 200, asset
+
+
+def openapi_schema(api_client) -> dict:  # type: ignore[no-untyped-def]
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def json_schema(node):  # type: ignore[no-untyped-def]
+    """OpenAPI 3.0's `nullable` as JSON Schema's null type, everywhere."""
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if "type" in node:
+            node["type"] = [node["type"], "null"]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def operations(schema: dict):  # type: ignore[no-untyped-def]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def test_every_operation_has_request_and_response_examples(api_client):
+    missing = []
+    for name, operation in operations(openapi_schema(api_client)):
+        for media, content in (
+            operation.get("requestBody", {}).get("content", {}).items()
+        ):
+            if "example" not in content:
+                missing.append(f"{name} request {media}")
+        answers = [
+            (code, media, content)
+            for code, response in operation["responses"].items()
+            if code.startswith("2")
+            for media, content in response.get("content", {}).items()
+        ]
+        # A 204 (DELETE) has no body to show; every other success has one.
+        assert answers or "204" in operation["responses"], name
+        missing += [
+            f"{name} {code} {media}"
+            for code, media, content in answers
+            if "example" not in content
+        ]
+    assert not missing, missing
+
+
+def test_every_example_matches_its_schema(api_client):
+    # OpenAPI 3.0's schema objects follow JSON Schema draft 4 (boolean
+    # exclusiveMaximum), once `nullable` is rewritten.
+    from jsonschema import Draft4Validator
+
+    schema = openapi_schema(api_client)
+    components = json_schema(schema["components"])
+    checked = 0
+    for name, operation in operations(schema):
+        contents = [
+            ("request", operation.get("requestBody", {}).get("content", {})),
+            *(
+                (code, response.get("content", {}))
+                for code, response in operation["responses"].items()
+            ),
+        ]
+        for where, content in contents:
+            for media, body in content.items():
+                if "example" not in body or "schema" not in body:
+                    continue
+                root = {**json_schema(body["schema"]), "components": components}
+                errors = list(Draft4Validator(root).iter_errors(body["example"]))
+                assert not errors, (name, where, media, errors[0].message)
+                checked += 1
+    assert checked >= 30

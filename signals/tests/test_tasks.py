@@ -6,7 +6,6 @@
 import pytest
 from django.core.management import call_command
 
-from alphaforge.celery import beat_schedule
 from market.tests.factories import candles_create
 from signals import tasks
 from signals.models import Signal
@@ -36,17 +35,3 @@ def test_generate_signals_async_enqueues_the_run(settings, capsys):
 def test_backfill_outcomes_async_refuses_dry_run():
     with pytest.raises(Exception, match="--async and --dry-run"):
         call_command("backfill_outcomes", "--async", "--dry-run")
-
-
-def test_the_schedule_generates_after_each_candle_close_and_backfills(settings):
-    settings.SIGNAL_TIMEFRAMES = ["1h", "4h", "15m"]
-    settings.BACKFILL_EVERY_MINUTES = 5
-    schedule = beat_schedule()
-    assert set(schedule) == {"generate-1h", "generate-4h", "generate-15m", "backfill"}
-    hourly = schedule["generate-1h"]
-    assert hourly["task"] == "signals.generate" and hourly["args"] == ("1h",)
-    assert hourly["options"]["countdown"] == settings.GENERATION_DELAY_SECONDS
-    assert hourly["schedule"].minute == {0}
-    assert schedule["generate-4h"]["schedule"].hour == {0, 4, 8, 12, 16, 20}
-    assert schedule["generate-15m"]["schedule"].minute == {0, 15, 30, 45}
-    assert schedule["backfill"]["schedule"].minute == set(range(0, 60, 5))

@@ -1,0 +1,97 @@
+"""Examples of the journal operations for the OpenAPI schema (registered with
+api.schema in JournalConfig.ready; checked against the schema)."""
+
+from typing import Any
+
+CREATE = {
+    "signal": 4182,
+    "pair": "EUR/USD",
+    "direction": "buy",
+    "entry_price": 1.1,
+    "stop_loss": 1.095,
+    "take_profit": 1.11,
+    "quantity": 10000,
+    "opened_at": "2026-01-05T10:00:00Z",
+    "exit_price": 1.105,
+    "closed_at": "2026-01-05T12:00:00Z",
+    "setup": "breakout",
+    "notes": "textbook",
+}
+ENTRY = {
+    "id": 311,
+    **CREATE,
+    "pnl": 50.0,
+    "pips": 50.0,
+    "r_multiple": 1.0,
+    "outcome": "win",
+    "created_at": "2026-01-05T12:01:10Z",
+    "updated_at": "2026-01-05T12:01:10Z",
+}
+STATS = {
+    "total_trades": 42,
+    "open_trades": 2,
+    "closed_trades": 40,
+    "wins": 18,
+    "losses": 21,
+    "breakevens": 1,
+    "win_rate": 0.45,
+    "total_pnl": 812.5,
+    "gross_profit": 3240.0,
+    "gross_loss": 2427.5,
+    "profit_factor": 1.3347,
+    "avg_win": 180.0,
+    "avg_loss": -115.595,
+    "expectancy": 20.3125,
+    "avg_r_multiple": 0.21,
+    "total_pips": 81.25,
+    "largest_win": 410.0,
+    "largest_loss": -160.0,
+    "max_drawdown": 655.0,
+    "longest_win_streak": 4,
+    "longest_loss_streak": 5,
+    "payoff_ratio": 1.5572,
+    "sqn": 0.98,
+    "by_pair": [
+        {
+            "pair": "EUR/USD",
+            "trades": 40,
+            "wins": 18,
+            "losses": 21,
+            "win_rate": 0.45,
+            "total_pnl": 812.5,
+            "total_pips": 81.25,
+        }
+    ],
+    "by_month": [{"month": "2026-01", "trades": 40, "wins": 18, "total_pnl": 812.5}],
+}
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "api_journal_list": {
+        "responses": {
+            "200": {
+                "count": 42,
+                "page": 1,
+                "page_size": 50,
+                "total_pages": 1,
+                "has_next": False,
+                "has_previous": False,
+                "next": None,
+                "previous": None,
+                "results": [ENTRY],
+            }
+        }
+    },
+    "api_journal_create": {"request": CREATE, "responses": {"201": ENTRY}},
+    "api_journal_retrieve": {"responses": {"200": ENTRY}},
+    "api_journal_partial_update": {
+        "request": {"notes": "textbook; moved the stop to entry at +30 pips"},
+        "responses": {
+            "200": {**ENTRY, "notes": "textbook; moved the stop to entry at +30 pips"}
+        },
+    },
+    "api_journal_bulk_create": {
+        "request": [CREATE, {**CREATE, "signal": None, "pair": "GBP/USD"}],
+        "responses": {"201": {"created": 2, "ids": [312, 313]}},
+    },
+    "api_journal_stats_retrieve": {"responses": {"200": STATS}},
+}
