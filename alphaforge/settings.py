@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "monitoring.middleware.TimingMiddleware",
     "api.caching.AnonymousCacheMiddleware",
     "api.middleware.CompressionMiddleware",
+    # ETag on every GET answer (of the uncompressed body), If-None-Match -> 304.
+    "django.middleware.http.ConditionalGetMiddleware",
     "api.middleware.DatabaseUnavailableMiddleware",
     "api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -68,6 +68,11 @@ class CompressionMiddleware:
         response.content = body
         response["Content-Length"] = str(len(body))
         response["Content-Encoding"] = coding
+        # The ETag names the uncompressed body: each coding is the same answer in
+        # meaning, not byte for byte, so the tag becomes weak (as Django's own do).
+        etag = response.get("ETag")
+        if etag and not etag.startswith("W/"):
+            response["ETag"] = "W/" + etag
         return response
 
 

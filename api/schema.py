@@ -31,6 +31,12 @@ PUBLIC = (
 )
 
 
+NOT_MODIFIED = (
+    "Not modified: the If-None-Match header names the current answer's ETag "
+    "(every GET answer carries one); no body."
+)
+
+
 def add_error_responses(
     result: dict[str, Any], generator: Any, request: Any, public: bool
 ) -> dict[str, Any]:
@@ -45,6 +51,8 @@ def add_error_responses(
             if public and {} not in operation.setdefault("security", []):
                 operation["security"].append({})
             responses = operation.setdefault("responses", {})
+            if method == "get" and "200" in responses:
+                responses.setdefault("304", {"description": NOT_MODIFIED})
             for code, description in COMMON_ERRORS.items():
                 responses.setdefault(
                     code,

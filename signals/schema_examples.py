@@ -195,7 +195,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "timeframe": "1h",
             "since": "2017-04-19T00:00:00Z",
             "folds": 4,
-            "optimize": "min_adx=15,20,25;risk_reward=1.5,2,2.5",
+            "optimize": {"min_adx": [15, 20, 25], "risk_reward": [1.5, 2, 2.5]},
         },
         "responses": {"202": {"id": 7, "status": "queued"}},
     },

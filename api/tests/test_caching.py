@@ -408,3 +408,31 @@ def test_a_bump_lost_to_an_outage_is_made_before_the_next_read(
     cache_breaker.cache_reset()
     fresh = api_client.get(detail)
     assert fresh["X-Cache"] == "MISS" and fresh.json()["confidence"] == 61
+
+
+def test_a_poll_with_the_etag_it_was_given_gets_a_bodiless_304(api_client, any_cache):
+    SignalFactory()
+    for path in READS:
+        first = api_client.get(path)
+        etag = first["ETag"]
+        again = api_client.get(path, HTTP_IF_NONE_MATCH=etag)
+        assert again.status_code == 304 and again.content == b""
+        assert again["ETag"] == etag
+    SignalFactory()  # a write: the answers change, and so do their tags
+    changed = api_client.get(LIST, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+
+
+def test_the_fast_path_answers_a_matching_etag_with_304_and_no_body(wsgi, any_cache):
+    SignalFactory.create_batch(30)  # big enough to be compressed
+    first = wsgi.get(LIST, HTTP_ACCEPT_ENCODING="br")
+    wsgi.get(LIST, HTTP_ACCEPT_ENCODING="br")  # stored for the fast path now
+    calls = wsgi.django_calls
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')  # compressed: the tag is weak
+    polled = wsgi.get(LIST, HTTP_ACCEPT_ENCODING="br", HTTP_IF_NONE_MATCH=etag)
+    assert wsgi.django_calls == calls, "a 304 from the fast path does not reach Django"
+    assert polled.status == 304 and polled.content == b""
+    assert polled.headers["ETag"] == etag and "Content-Encoding" not in polled.headers
+    other = wsgi.get(LIST, HTTP_ACCEPT_ENCODING="br", HTTP_IF_NONE_MATCH='"nope"')
+    assert other.status == 200 and other.content == first.content

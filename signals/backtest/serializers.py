@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from market.choices import Timeframe
@@ -12,6 +13,56 @@ from signals.models import Backtest
 from . import folds as wf
 
 DATE_INPUTS = ["iso-8601", "%Y-%m-%d"]
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {"type": "number"},
+                    "minItems": 1,
+                },
+                "example": {"atr_stop_multiple": [1.5, 2], "risk_reward": [1.5, 2]},
+            },
+            {"type": "string", "example": "atr_stop_multiple=1.5,2;risk_reward=1.5,2"},
+        ],
+        "nullable": True,
+        "description": (
+            "The parameter grid to optimise each fold over: strategy parameter -> "
+            "values, as an object (the contract's form) or as the command's "
+            "`k=v1,v2;k2=v3` text."
+        ),
+    }
+)
+class OptimizeField(serializers.Field):
+    """A grid as `{"name": [values]}` or `name=v1,v2;…`; kept as the text form."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, dict):
+            parts = []
+            for name, values in data.items():
+                if not isinstance(values, list) or not values:
+                    self.fail("invalid")
+                if any(
+                    isinstance(v, bool) or not isinstance(v, int | float)
+                    for v in values
+                ):
+                    self.fail("invalid")
+                parts.append(f"{name}={','.join(repr(v) for v in values)}")
+            return ";".join(parts)
+        if isinstance(data, str) and len(data) <= 500:
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value: str) -> dict[str, list[int | float]]:
+        return wf.grid_parse(value) if value else {}
+
+    default_error_messages = {
+        "invalid": "Give an object of parameter -> non-empty list of numbers."
+    }
 
 
 class BacktestRequestSerializer(serializers.Serializer):
@@ -28,9 +79,7 @@ class BacktestRequestSerializer(serializers.Serializer):
     folds = serializers.IntegerField(
         required=False, default=5, min_value=1, max_value=wf.MAX_FOLDS
     )
-    optimize = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, max_length=500
-    )
+    optimize = OptimizeField(required=False, allow_null=True)
 
     def validate_optimize(self, value: str | None) -> str | None:
         if not value:

@@ -58,6 +58,19 @@ def test_backtests_are_staff_only(who, code, api_client, user_client):
             "until",
         ),
         ({"pair": "EUR/USD", "timeframe": "1h", "optimize": "bogus=1"}, "optimize"),
+        (
+            {"pair": "EUR/USD", "timeframe": "1h", "optimize": {"bogus": [1]}},
+            "optimize",
+        ),
+        (
+            {"pair": "EUR/USD", "timeframe": "1h", "optimize": {"min_adx": []}},
+            "optimize",
+        ),
+        (
+            {"pair": "EUR/USD", "timeframe": "1h", "optimize": {"min_adx": ["x"]}},
+            "optimize",
+        ),
+        ({"pair": "EUR/USD", "timeframe": "1h", "optimize": [1, 2]}, "optimize"),
     ],
 )
 def test_bad_options_are_a_400_naming_the_field(body, field, staff_client):
@@ -122,3 +135,19 @@ def test_a_backtest_without_candles_fails_with_the_reason(staff_client):
     result = staff_client.get(f"{URL}{response.json()['id']}/").json()
     assert result["status"] == "failed"
     assert "too few" in result["error"] and result["report"] is None
+
+
+@pytest.mark.django_db
+def test_the_grid_is_taken_as_the_contracts_object(staff_client, monkeypatch):
+    from signals.backtest import services
+
+    monkeypatch.setattr(services, "backtest_enqueue", lambda backtest: None)
+    body = {
+        "pair": "EUR/USD",
+        "timeframe": "1h",
+        "optimize": {"atr_stop_multiple": [1.5, 2], "min_adx": [15, 20]},
+    }
+    response = staff_client.post(URL, body, format="json")
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    stored = Backtest.objects.get()
+    assert stored.optimize == "atr_stop_multiple=1.5,2;min_adx=15,20"
