@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "monitoring",
     "django_prometheus",
     "journal",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,25 @@ PIP_SIZES = {
 }
 KLINES_BASE_URL = os.environ.get("KLINES_BASE_URL", "https://api.binance.com")
 KLINES_TIMEOUT = float(os.environ.get("KLINES_TIMEOUT") or 10)
+
+# The event log and its live channels (events/): retention, per-connection limits.
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 30)
+WS_MAX_PENDING = env_int("WS_MAX_PENDING", 1000)
+WS_MAX_CONNECTIONS_PER_IP = env_int("WS_MAX_CONNECTIONS_PER_IP", 20)
+WS_PING_SECONDS = 25  # the contract: at least every 30 s
+SSE_HEARTBEAT_SECONDS = 10  # the contract: at least every 15 s
+EVENTS_POLL_SECONDS = 0.5  # each ASGI process's tailer reads the log this often
+# Commits wake the tailers of every process through Redis; without it each
+# process's own layer (a write elsewhere is seen by the next poll).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "af-channels"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Overrides of the default strategy's parameters (signals.strategy.StrategyParams),
 # e.g. SIGNAL_STRATEGY_PARAMS="atr_stop_multiple=2,risk_reward=1.5".
