@@ -212,6 +212,8 @@ SIGNAL_PAIRS = env_list(
     "SIGNAL_PAIRS", "EUR/USD,GBP/USD,USD/JPY,AUD/USD,USD/CHF,BTC/USDT"
 )
 SIGNAL_TIMEFRAME = os.environ.get("SIGNAL_TIMEFRAME", "1h")
+# The timeframes the scheduler generates for, after each candle close.
+SIGNAL_TIMEFRAMES = env_list("SIGNAL_TIMEFRAMES", SIGNAL_TIMEFRAME)
 SIGNAL_LOOKBACK = env_int("SIGNAL_LOOKBACK", 500)
 SIGNAL_EXPIRY_BARS = env_int("SIGNAL_EXPIRY_BARS", 48)
 PIP_SIZES = {
@@ -322,3 +324,33 @@ if not DEBUG:
             "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         },
     }
+
+# Background work (Celery). Redis is the broker when REDIS_URL is set; without it tasks
+# run eagerly where they are sent and `manage.py run_schedule` keeps the schedule.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it ends, not when it starts: a worker that dies
+# mid-task (SIGKILL, OOM) leaves it to another worker. Tasks are idempotent for that.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("TASK_SOFT_TIME_LIMIT", 600)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+# Redis redelivers an unacknowledged task after this: longer than the longest task.
+# Workers look for such tasks every interval x throttle seconds (kombu's defaults).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int(
+        "TASK_VISIBILITY_TIMEOUT", 2 * CELERY_TASK_TIME_LIMIT
+    ),
+    "unacked_restore_interval": env_int("TASK_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("TASK_RESTORE_THROTTLE", 10),
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+# Pairs per generation task: a run over many pairs is spread over the workers.
+GENERATION_CHUNK_SIZE = env_int("GENERATION_CHUNK_SIZE", 50)
+# Seconds after a candle closes before its generation starts (the candle must be in).
+GENERATION_DELAY_SECONDS = env_int("GENERATION_DELAY_SECONDS", 15)
+BACKFILL_EVERY_MINUTES = env_int("BACKFILL_EVERY_MINUTES", 5)

@@ -53,3 +53,11 @@ def overflow_message(field: models.DecimalField) -> str:
         f"Gives a {field.name} that does not fit its column "
         f"(at most {digits} digits before the point)."
     )
+
+
+def float_storable(field_max_digits: int, field_places: int, value: Decimal) -> bool:
+    """Whether `value` survives a trip through a binary float (SQLite keeps decimal
+    columns as REAL) without rounding past its column: a value within a float's
+    precision of the limit would be read back as one the column cannot hold."""
+    limit = Decimal(10) ** (field_max_digits - field_places)
+    return abs(Decimal(float(value))) < limit - Decimal(5).scaleb(-(field_places + 1))

@@ -4,6 +4,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from api.fields import StoredDecimalField
 from market.validators import pair_validator
 from signals.choices import Direction
 from signals.models import Signal
@@ -56,12 +57,12 @@ class JournalEntrySerializer(serializers.ModelSerializer):
         max_length=25, validators=[pair_validator], required=False
     )
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
-    entry_price = serializers.DecimalField(**PRICE, required=False)
-    exit_price = serializers.DecimalField(**PRICE, required=False, allow_null=True)
-    stop_loss = serializers.DecimalField(**PRICE, required=False, allow_null=True)
-    take_profit = serializers.DecimalField(**PRICE, required=False, allow_null=True)
-    quantity = serializers.DecimalField(**PRICE, error_messages=POSITIVE)
-    pnl = serializers.DecimalField(
+    entry_price = StoredDecimalField(**PRICE, required=False)
+    exit_price = StoredDecimalField(**PRICE, required=False, allow_null=True)
+    stop_loss = StoredDecimalField(**PRICE, required=False, allow_null=True)
+    take_profit = StoredDecimalField(**PRICE, required=False, allow_null=True)
+    quantity = StoredDecimalField(**PRICE, error_messages=POSITIVE)
+    pnl = StoredDecimalField(
         max_digits=24, decimal_places=8, required=False, allow_null=True
     )
 

@@ -6,4 +6,13 @@ scripts/venv.sh
 py=.venv/bin/python
 $py manage.py migrate --noinput
 $py manage.py seed_demo --if-empty
-exec $py manage.py runserver "${PORT:-127.0.0.1:8000}"
+if [ -z "${REDIS_URL:-}" ]; then
+  # No broker: tasks run in the process that sends them, and this keeps the schedule
+  # (generation after each candle close, outcome backfill). With REDIS_URL, run
+  # `celery -A alphaforge worker` and one `celery -A alphaforge beat` instead.
+  mkdir -p var
+  $py manage.py run_schedule >var/schedule.log 2>&1 &
+  schedule_pid=$!
+  trap 'kill "$schedule_pid" 2>/dev/null || true' EXIT INT TERM
+fi
+$py manage.py runserver "${PORT:-127.0.0.1:8000}"

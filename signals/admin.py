@@ -12,27 +12,7 @@ from .models import Signal
 
 
 class SignalAdminForm(forms.ModelForm):
-    class Meta:
-        model = Signal
-        fields = (
-            "pair",
-            "timeframe",
-            "strategy",
-            "timestamp",
-            "direction",
-            "entry_price",
-            "stop_loss",
-            "take_profit",
-            "confidence",
-            "status",
-            "outcome",
-            "exit_price",
-            "mae_pips",
-            "mfe_pips",
-            "closed_at",
-            "indicators",
-            "reasoning",
-        )
+    """The admin builds the fields from the fieldsets below."""
 
     def clean(self) -> dict[str, Any]:
         """The service's storability check, as form errors instead of a 500."""

@@ -1,8 +1,10 @@
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from rest_framework import serializers
 
+from api.fields import StoredDecimalField
 from api.validators import validate_json_without_nul
 from market.choices import Timeframe
 from market.validators import pair_validator
@@ -46,17 +48,22 @@ class SignalFeedSerializer(SignalListSerializer):
 class SignalSerializer(serializers.ModelSerializer):
     """Detail form; also validates writes (levels must fit the direction)."""
 
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: StoredDecimalField,
+    }
+
     pair = serializers.CharField(max_length=25, validators=[pair_validator])
-    entry_price = serializers.DecimalField(
+    entry_price = StoredDecimalField(
         max_digits=20, decimal_places=8, min_value=Decimal("0.00000001")
     )
-    stop_loss = serializers.DecimalField(
+    stop_loss = StoredDecimalField(
         max_digits=20, decimal_places=8, min_value=Decimal("0.00000001")
     )
-    take_profit = serializers.DecimalField(
+    take_profit = StoredDecimalField(
         max_digits=20, decimal_places=8, min_value=Decimal("0.00000001")
     )
-    confidence = serializers.DecimalField(
+    confidence = StoredDecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
     )
     indicators = serializers.DictField(

@@ -73,11 +73,25 @@ def gunicorn_config() -> ModuleType:
 
 def test_compose_runs_database_cache_migrations_app_replicas_and_one_proxy(compose):
     services = compose["services"]
-    assert set(services) == {"db", "redis", "migrate", "app", "proxy"}
+    assert set(services) == {"db", "redis", "migrate", "app", "worker", "beat", "proxy"}
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert services["app"]["deploy"]["replicas"] >= 2
     assert services["proxy"]["image"].startswith("nginx:")
+
+
+def test_workers_scale_out_and_exactly_one_beat_keeps_the_schedule(compose):
+    services = compose["services"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "alphaforge", "worker"]
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    assert services["beat"]["command"][:4] == ["celery", "-A", "alphaforge", "beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+    beats = [s for s in services.values() if " beat" in " ".join(s.get("command", []))]
+    assert len(beats) == 1
+    for name in ("worker", "beat"):
+        waits = services[name]["depends_on"]
+        assert waits["migrate"]["condition"] == "service_completed_successfully"
+        assert waits["redis"]["condition"] == "service_healthy"
 
 
 def test_every_long_running_service_has_a_healthcheck(compose):

@@ -17,7 +17,6 @@ from conftest import UNREACHABLE_CACHES
 from market.tests.factories import candles_create
 from signals.generation import signals_generate
 from signals.models import Signal
-from signals.services import signals_delete
 from signals.tests.factories import START, SignalFactory, signal_payload
 from signals.tests.test_generation import wave_trend
 
@@ -409,19 +408,3 @@ def test_a_bump_lost_to_an_outage_is_made_before_the_next_read(
     cache_breaker.cache_reset()
     fresh = api_client.get(detail)
     assert fresh["X-Cache"] == "MISS" and fresh.json()["confidence"] == 61
-
-
-def test_deleting_a_signal_refreshes_the_journals_that_referred_to_it(
-    user, user_client, any_cache, django_capture_on_commit_callbacks
-):
-    from journal.tests.factories import JournalEntryFactory
-
-    signal = SignalFactory()
-    JournalEntryFactory(owner=user, signal=signal)
-    user_client.get("/api/journal/")
-    assert user_client.get("/api/journal/")["X-Cache"] == "HIT"
-    with django_capture_on_commit_callbacks(execute=True):
-        signals_delete(queryset=Signal.objects.filter(pk=signal.pk))
-    fresh = user_client.get("/api/journal/")
-    assert fresh["X-Cache"] == "MISS"
-    assert fresh.json()["results"][0]["signal"] is None

@@ -703,3 +703,15 @@ def test_pips_past_their_column_are_a_400_naming_the_exit(user, user_client, set
     )
     assert patch.status_code == 400 and set(patch.json()) == {"exit_price"}
     assert JournalEntry.objects.count() == 1
+
+
+@pytest.mark.parametrize("field", ["quantity", "entry_price", "exit_price"])
+def test_a_price_within_rounding_of_its_column_limit_is_a_400_not_a_broken_row(
+    user_client, field
+):
+    # Found by the stateful fuzzer: SQLite keeps decimals as floats, so this value
+    # was stored as 1e12, which the column cannot hold, and every read of it failed.
+    body = entry_payload(**{field: "999999999999.99999999"})
+    response = user_client.post("/api/journal/", body, format="json")
+    assert response.status_code == 400 and field in response.json()
+    assert user_client.get("/api/journal/").status_code == 200

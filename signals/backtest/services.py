@@ -261,7 +261,14 @@ def _run_in_thread(backtest_id: int) -> None:
 
 
 def backtest_enqueue(backtest: Backtest) -> None:
-    """Start the run once the row is committed (a daemon thread for now)."""
+    """Start the run once the row is committed: a task for the workers when there is
+    a broker; on the embedded default a daemon thread of this process (an eager task
+    would hold the request until the run ends)."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        from signals.tasks import backtest as backtest_task
+
+        transaction.on_commit(lambda: backtest_task.delay(backtest.pk))
+        return
     transaction.on_commit(
         lambda: threading.Thread(
             target=_run_in_thread,

@@ -62,27 +62,7 @@ def test_admin_edit_recomputes_derived_fields(admin_client):
     signal = SignalFactory()
     response = admin_client.get(f"/admin/signals/signal/{signal.id}/change/")
     assert response.status_code == 200
-    form = {
-        "pair": "EUR/USD",
-        "timeframe": "1h",
-        "strategy": "manual",
-        "timestamp_0": "2026-01-05",
-        "timestamp_1": "00:00:00",
-        "direction": "buy",
-        "entry_price": "1.1",
-        "stop_loss": "1.09",
-        "take_profit": "1.13",
-        "confidence": "50",
-        "status": "closed",
-        "outcome": "win",
-        "exit_price": "1.13",
-        "mae_pips": "",
-        "mfe_pips": "",
-        "closed_at_0": "",
-        "closed_at_1": "",
-        "indicators": "{}",
-        "reasoning": "",
-    }
+    form = admin_form(status="closed", outcome="win", exit_price="1.13")
     response = admin_client.post(f"/admin/signals/signal/{signal.id}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
     signal.refresh_from_db()
@@ -91,27 +71,7 @@ def test_admin_edit_recomputes_derived_fields(admin_client):
 
 def test_admin_refuses_levels_on_the_wrong_side(admin_client):
     signal = SignalFactory()
-    form = {
-        "pair": "EUR/USD",
-        "timeframe": "1h",
-        "strategy": "manual",
-        "timestamp_0": "2026-01-05",
-        "timestamp_1": "00:00:00",
-        "direction": "sell",
-        "entry_price": "1.1",
-        "stop_loss": "1.09",
-        "take_profit": "1.13",
-        "confidence": "50",
-        "status": "active",
-        "outcome": "pending",
-        "exit_price": "",
-        "mae_pips": "",
-        "mfe_pips": "",
-        "closed_at_0": "",
-        "closed_at_1": "",
-        "indicators": "{}",
-        "reasoning": "",
-    }
+    form = admin_form(direction="sell")
     response = admin_client.post(f"/admin/signals/signal/{signal.id}/change/", form)
     assert response.status_code == 200  # the form again, with the error
     signal.refresh_from_db()

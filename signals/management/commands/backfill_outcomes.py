@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from market.validators import pair_validator
 from signals.outcomes import BackfillReport, outcomes_backfill
+from signals.tasks import backfill
 
 
 class Command(BaseCommand):
@@ -21,6 +22,12 @@ class Command(BaseCommand):
             help="report what would change, write nothing",
         )
         parser.add_argument("--batch-size", type=int, default=2000)
+        parser.add_argument(
+            "--async",
+            dest="enqueue",
+            action="store_true",
+            help="enqueue the backfill for the workers instead of running here",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         pair = options["pair"]
@@ -33,6 +40,12 @@ class Command(BaseCommand):
                 ) from error
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be a positive integer")
+        if options["enqueue"]:
+            if options["dry_run"]:
+                raise CommandError("--async and --dry-run do not go together")
+            backfill.delay(pair)
+            self.stdout.write("enqueued the backfill for the workers")
+            return
 
         def progress(report: BackfillReport) -> None:
             self.stdout.write(

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from signals.generation import signals_generate
 from signals.serializers import GenerateRequestSerializer
+from signals.tasks import generate
 
 
 class Command(BaseCommand):
@@ -15,6 +16,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--pairs", help="comma separated, default SIGNAL_PAIRS")
         parser.add_argument("--timeframe", help="default SIGNAL_TIMEFRAME")
+        parser.add_argument(
+            "--async",
+            dest="enqueue",
+            action="store_true",
+            help="enqueue the run for the workers (in chunks) instead of running here",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         data: dict[str, Any] = {}
@@ -27,6 +34,12 @@ class Command(BaseCommand):
         request = GenerateRequestSerializer(data=data)
         if not request.is_valid():
             raise CommandError(request.errors)
+        if options["enqueue"]:
+            pairs = request.validated_data.get("pairs")
+            timeframe = request.validated_data.get("timeframe")
+            generate.delay(timeframe, pairs)
+            self.stdout.write("enqueued generation for the workers")
+            return
         result = signals_generate(**request.validated_data)
         for signal in result.generated:
             self.stdout.write(

@@ -1,0 +1,57 @@
+"""The Celery application: workers run `celery -A alphaforge worker`, the schedule
+`celery -A alphaforge beat` (exactly one beat for the whole deployment).
+
+Its configuration is the CELERY_* settings (alphaforge/settings.py); tasks live in
+each app's tasks.py. With no REDIS_URL (the embedded default) tasks run eagerly in the
+process that sends them and `manage.py run_schedule` keeps the schedule.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
+
+app = Celery("alphaforge")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+# When a candle of each timeframe closes (UTC). The run waits
+# GENERATION_DELAY_SECONDS more, for the candle to be stored.
+CANDLE_CLOSES = {
+    "1m": {},
+    "5m": {"minute": "*/5"},
+    "15m": {"minute": "*/15"},
+    "30m": {"minute": "*/30"},
+    "1h": {"minute": "0"},
+    "4h": {"minute": "0", "hour": "*/4"},
+    "1d": {"minute": "0", "hour": "0"},
+}
+
+
+def beat_schedule() -> dict:
+    """Generation for SIGNAL_PAIRS x SIGNAL_TIMEFRAMES after each candle close,
+    and outcome backfill every BACKFILL_EVERY_MINUTES."""
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    schedule = {
+        f"generate-{timeframe}": {
+            "task": "signals.generate",
+            "schedule": crontab(**CANDLE_CLOSES[timeframe]),
+            "args": (timeframe,),
+            "options": {"countdown": settings.GENERATION_DELAY_SECONDS},
+        }
+        for timeframe in settings.SIGNAL_TIMEFRAMES
+    }
+    schedule["backfill"] = {
+        "task": "signals.backfill",
+        "schedule": crontab(minute=f"*/{settings.BACKFILL_EVERY_MINUTES}"),
+    }
+    return schedule
+
+
+@app.on_after_configure.connect
+def _install_schedule(sender: Celery, **kwargs: object) -> None:
+    sender.conf.beat_schedule = beat_schedule()

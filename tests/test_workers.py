@@ -1,0 +1,181 @@
+"""Background work on real Celery workers: Redis as the broker, PostgreSQL shared.
+
+Worker processes are started here against the test database; the test sends tasks
+through the broker by name, as beat or a command would, and waits (bounded) for
+their effect in the database.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from celery import Celery
+from django.db import connection
+
+from market.tests.factories import candles_create
+from signals.models import Signal
+from signals.tests.test_generation import wave_trend
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [
+    pytest.mark.postgresql,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/"
+        f"{db['NAME']}"
+    )
+
+
+@pytest.fixture
+def broker(redis_url: str) -> Iterator[str]:
+    url = redis_url.rsplit("/", 1)[0] + "/7"
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    redis.Redis.from_url(url).flushdb()
+
+
+class Worker:
+    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "alphaforge",
+                "worker",
+                "-n",
+                f"{name}@%h",
+                "-c",
+                "1",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel=INFO",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: SIGKILL takes the children too
+        )
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def start_worker(broker: str, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    started: list[Worker] = []
+
+    def start(name: str, **extra: str) -> Worker:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "alphaforge.settings",
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": broker,
+            **extra,
+        }
+        worker = Worker(name, env, tmp_path / f"{name}.log")
+        started.append(worker)
+        wait_for(lambda: "ready." in worker.text(), what=f"{name} to start")
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def wait_for(condition: Callable[[], bool], *, what: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def trending_pairs(count: int, n: int = 260) -> list[str]:
+    pairs = [f"T{index:03d}/USD" for index in range(count)]
+    high, low, close = wave_trend(1.0, n)
+    for pair in pairs:
+        candles_create(pair, high, low, close)
+    return pairs
+
+
+def send(broker: str, name: str, *args: object) -> None:
+    Celery(broker=broker).send_task(name, args=args)
+
+
+def test_generation_fans_out_over_two_workers_and_makes_each_signal_once(
+    broker, start_worker
+):
+    pairs = trending_pairs(20)
+    chunks = {"GENERATION_CHUNK_SIZE": "3"}
+    first, second = start_worker("first", **chunks), start_worker("second", **chunks)
+    send(broker, "signals.generate", "1h", pairs)
+    wait_for(lambda: Signal.objects.count() >= len(pairs), what="20 signals")
+    # Sent again (a retry, a second beat tick): nothing new.
+    send(broker, "signals.generate", "1h", pairs)
+    logs = first.text() + second.text()
+    wait_for(
+        lambda: (first.text() + second.text()).count("succeeded") >= 2 + 2 * 7,
+        what="both runs' chunks to finish",
+    )
+    counts = dict(
+        Signal.objects.values_list("pair").annotate(n=models_count()).order_by()
+    )
+    assert counts == {pair: 1 for pair in pairs}
+    done = [w for w in (first, second) if "succeeded" in w.text()]
+    assert done, logs  # the chunks ran on the workers, not in this process
+
+
+def models_count():  # type: ignore[no-untyped-def]
+    from django.db.models import Count
+
+    return Count("id")
+
+
+def test_a_worker_killed_mid_task_loses_no_work(broker, start_worker):
+    pairs = trending_pairs(300)
+    # One chunk, and a visibility timeout short enough for the test to wait out.
+    one_chunk = {"GENERATION_CHUNK_SIZE": "1000", "TASK_VISIBILITY_TIMEOUT": "3"}
+    doomed = start_worker("doomed", **one_chunk)
+    send(broker, "signals.generate_chunk", pairs, "1h")
+    wait_for(lambda: "generate_chunk[" in doomed.text(), what="the task to arrive")
+    doomed.kill()
+    assert Signal.objects.count() < len(pairs)  # it died before its insert committed
+    # It looks for abandoned tasks every second (production: every 100 s).
+    rescuer = start_worker(
+        "rescuer", **one_chunk, TASK_RESTORE_INTERVAL="1", TASK_RESTORE_THROTTLE="1"
+    )
+    wait_for(
+        lambda: Signal.objects.count() >= len(pairs),
+        what="the redelivered task to finish",
+    )
+    assert "generate_chunk[" in rescuer.text()  # redelivered to the other worker
+    assert Signal.objects.values("pair").distinct().count() == len(pairs)
+    assert Signal.objects.count() == len(pairs)
