@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "journal",
     "events",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -354,3 +355,10 @@ GENERATION_CHUNK_SIZE = env_int("GENERATION_CHUNK_SIZE", 50)
 # Seconds after a candle closes before its generation starts (the candle must be in).
 GENERATION_DELAY_SECONDS = env_int("GENERATION_DELAY_SECONDS", 15)
 BACKFILL_EVERY_MINUTES = env_int("BACKFILL_EVERY_MINUTES", 5)
+
+# Webhooks (webhooks/): who may receive them, how long and how often we try.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_MAX_PER_USER = env_int("WEBHOOK_MAX_PER_USER", 10)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 5)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("signals.urls")),
     path("api/", include("journal.urls")),
     path("api/", include("events.urls")),
+    path("api/", include("webhooks.urls")),
     path("", include("monitoring.urls")),
 ]
 

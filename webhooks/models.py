@@ -30,7 +30,9 @@ class WebhookSubscription(models.Model):
         max_digits=5, decimal_places=2, null=True, blank=True
     )
     state = models.CharField(
-        max_length=8, choices=SubscriptionState.choices, default=SubscriptionState.ENABLED
+        max_length=8,
+        choices=SubscriptionState.choices,
+        default=SubscriptionState.ENABLED,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -71,9 +73,7 @@ class WebhookDelivery(models.Model):
         ]
         indexes = [
             # The sweep: pending deliveries that are due.
-            models.Index(
-                fields=["state", "next_attempt_at"], name="idx_delivery_due"
-            ),
+            models.Index(fields=["state", "next_attempt_at"], name="idx_delivery_due"),
             models.Index(fields=["subscription", "-id"], name="idx_delivery_sub"),
         ]
 

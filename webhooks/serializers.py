@@ -7,7 +7,16 @@ from market.validators import pair_validator
 from .models import WebhookDelivery, WebhookSubscription
 from .services import url_error
 
-FIELDS = ("id", "url", "types", "pairs", "timeframes", "min_confidence", "state", "created_at")
+FIELDS = (
+    "id",
+    "url",
+    "types",
+    "pairs",
+    "timeframes",
+    "min_confidence",
+    "state",
+    "created_at",
+)
 
 
 class WebhookSubscriptionSerializer(serializers.ModelSerializer):

@@ -59,7 +59,9 @@ def subscription_create(*, owner_id: int, data: dict[str, Any]) -> WebhookSubscr
     """A new subscription with a fresh secret, within the owner's limit."""
     with transaction.atomic():
         # Counting under a lock of the owner's rows: two requests cannot both pass.
-        owned = WebhookSubscription.objects.select_for_update().filter(owner_id=owner_id)
+        owned = WebhookSubscription.objects.select_for_update().filter(
+            owner_id=owner_id
+        )
         if len(owned) >= settings.WEBHOOK_MAX_PER_USER:
             raise SubscriptionLimit
         return WebhookSubscription.objects.create(
@@ -165,7 +167,11 @@ def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) -> Attem
         )[0]
     except AddressError as error:
         return Attempt(None, str(error), None)
-    msg_id, stamp, body = str(delivery.event_id), int(time.time()), delivery.body.encode()
+    msg_id, stamp, body = (
+        str(delivery.event_id),
+        int(time.time()),
+        delivery.body.encode(),
+    )
     headers = {
         "Content-Type": "application/json",
         "webhook-id": msg_id,
@@ -176,14 +182,18 @@ def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) -> Attem
     pinned = url.copy_with(host=address)  # connect where we checked
     headers["Host"] = url.netloc.decode()
     try:
-        with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False) as client:
+        with httpx.Client(
+            timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False
+        ) as client:
             response = client.post(
                 pinned, content=body, headers=headers, extensions={"sni_hostname": host}
             )
     except httpx.HTTPError as error:
         return Attempt(None, f"{type(error).__name__}: {error}"[:500], None)
     error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-    return Attempt(response.status_code, error, _retry_after(response.headers.get("Retry-After")))
+    return Attempt(
+        response.status_code, error, _retry_after(response.headers.get("Retry-After"))
+    )
 
 
 def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
@@ -211,7 +221,9 @@ def _record(delivery: WebhookDelivery, attempt: Attempt) -> None:
     elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
     else:
-        delivery.next_attempt_at = now + retry_delay(delivery.attempts, attempt.retry_after)
+        delivery.next_attempt_at = now + retry_delay(
+            delivery.attempts, attempt.retry_after
+        )
     delivery.save(
         update_fields=[
             "attempts",

@@ -20,13 +20,17 @@ class Receiver:
 
 
 @contextmanager
-def receiver(replies: list[int | str], *, hang_seconds: float = 5) -> Iterator[Receiver]:
+def receiver(
+    replies: list[int | str], *, hang_seconds: float = 5
+) -> Iterator[Receiver]:
     state = Receiver(replies)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            state.requests.append(
+                ({k.lower(): v for k, v in self.headers.items()}, body)
+            )
             reply = state.reply()
             if reply == "hang":
                 time.sleep(hang_seconds)

@@ -17,7 +17,11 @@ def test_a_secret_is_whsec_and_base64_of_32_random_bytes():
 
 
 def test_the_standard_webhooks_library_verifies_our_signature():
-    secret, body, stamp = secret_new(), b'{"id":7,"type":"signal.created"}', int(time.time())
+    secret, body, stamp = (
+        secret_new(),
+        b'{"id":7,"type":"signal.created"}',
+        int(time.time()),
+    )
     headers = {
         "webhook-id": "7",
         "webhook-timestamp": str(stamp),

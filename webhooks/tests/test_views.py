@@ -50,7 +50,12 @@ def test_private_or_odd_urls_are_a_400_naming_url(user_client, url):
 
 def test_private_urls_are_accepted_when_configured(user_client, settings):
     settings.WEBHOOK_ALLOW_PRIVATE = True
-    assert user_client.post(LIST, {"url": "http://127.0.0.1:9/"}, format="json").status_code == 201
+    assert (
+        user_client.post(
+            LIST, {"url": "http://127.0.0.1:9/"}, format="json"
+        ).status_code
+        == 201
+    )
 
 
 @pytest.mark.parametrize(
@@ -91,7 +96,10 @@ def test_patch_changes_filters_and_state_but_never_the_secret(user_client):
         url, {"pairs": ["GBP/USD"], "state": "disabled", "secret": "x"}, format="json"
     )
     assert response.status_code == 200
-    assert response.json()["pairs"] == ["GBP/USD"] and response.json()["state"] == "disabled"
+    assert (
+        response.json()["pairs"] == ["GBP/USD"]
+        and response.json()["state"] == "disabled"
+    )
     assert WebhookSubscription.objects.get().secret == created["secret"]
 
 
