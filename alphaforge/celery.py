@@ -32,8 +32,12 @@ CANDLE_CLOSES = {
 
 def beat_schedule() -> dict:
     """Generation for SIGNAL_PAIRS x SIGNAL_TIMEFRAMES after each candle close,
-    and outcome backfill every BACKFILL_EVERY_MINUTES."""
+    outcome backfill every BACKFILL_EVERY_MINUTES, and the webhook sweep every
+    second (new events become deliveries; due deliveries are sent)."""
+    from datetime import timedelta
+
     from celery.schedules import crontab
+    from celery.schedules import schedule as every
     from django.conf import settings
 
     schedule = {
@@ -48,6 +52,12 @@ def beat_schedule() -> dict:
     schedule["backfill"] = {
         "task": "signals.backfill",
         "schedule": crontab(minute=f"*/{settings.BACKFILL_EVERY_MINUTES}"),
+    }
+    schedule["webhooks-sweep"] = {
+        "task": "webhooks.sweep",
+        "schedule": every(timedelta(seconds=1)),
+        # A sweep is only worth running while it is fresh.
+        "options": {"expires": 5},
     }
     return schedule
 

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "monitoring",
     "django_prometheus",
     "journal",
+    "events",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +231,25 @@ PIP_SIZES = {
 KLINES_BASE_URL = os.environ.get("KLINES_BASE_URL", "https://api.binance.com")
 KLINES_TIMEOUT = float(os.environ.get("KLINES_TIMEOUT") or 10)
 
+# The event log and its live channels (events/): retention, per-connection limits.
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 30)
+WS_MAX_PENDING = env_int("WS_MAX_PENDING", 1000)
+WS_MAX_CONNECTIONS_PER_IP = env_int("WS_MAX_CONNECTIONS_PER_IP", 20)
+WS_PING_SECONDS = 25  # the contract: at least every 30 s
+SSE_HEARTBEAT_SECONDS = 10  # the contract: at least every 15 s
+EVENTS_POLL_SECONDS = 0.5  # each ASGI process's tailer reads the log this often
+# Commits wake the tailers of every process through Redis; without it each
+# process's own layer (a write elsewhere is seen by the next poll).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "af-channels"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 # Overrides of the default strategy's parameters (signals.strategy.StrategyParams),
 # e.g. SIGNAL_STRATEGY_PARAMS="atr_stop_multiple=2,risk_reward=1.5".
 SIGNAL_STRATEGY_PARAMS = {
@@ -273,8 +294,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Backtest.status and Signal.status are both called "status": name both.
     "ENUM_NAME_OVERRIDES": {
-        "StatusEnum": "signals.models.Status",
+        "StatusEnum": "signals.choices.Status",
         "BacktestStatusEnum": "signals.models.BacktestStatus",
+        "TimeframeEnum": "market.choices.Timeframe",
+        "EventTypeEnum": "events.models.EventType",
+        "WebhookStateEnum": "webhooks.models.SubscriptionState",
+        "DeliveryStateEnum": "webhooks.models.DeliveryState",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -342,3 +367,10 @@ GENERATION_CHUNK_SIZE = env_int("GENERATION_CHUNK_SIZE", 250)
 # Seconds after a candle closes before its generation starts (the candle must be in).
 GENERATION_DELAY_SECONDS = env_int("GENERATION_DELAY_SECONDS", 15)
 BACKFILL_EVERY_MINUTES = env_int("BACKFILL_EVERY_MINUTES", 5)
+
+# Webhooks (webhooks/): who may receive them, how long and how often we try.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_MAX_PER_USER = env_int("WEBHOOK_MAX_PER_USER", 10)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 5)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)

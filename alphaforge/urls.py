@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("signals.urls")),
     path("api/", include("journal.urls")),
+    path("api/", include("events.urls")),
+    path("api/", include("webhooks.urls")),
     path("", include("monitoring.urls")),
 ]
 

@@ -10,8 +10,9 @@ if [ -z "${REDIS_URL:-}" ]; then
   # No broker: tasks run in the process that sends them, and this keeps the schedule
   # (generation after each candle close, outcome backfill). With REDIS_URL, run
   # `celery -A alphaforge worker` and one `celery -A alphaforge beat` instead.
-  mkdir -p var
-  $py manage.py run_schedule >var/schedule.log 2>&1 &
+  var="${VAR_DIR:-var}"
+  mkdir -p "$var"
+  $py manage.py run_schedule >"$var/schedule.log" 2>&1 &
   schedule_pid=$!
   trap 'kill "$schedule_pid" 2>/dev/null || true' EXIT INT TERM
 fi

@@ -15,7 +15,10 @@ from django.utils import timezone
 from api.bulk import bulk_batch_size
 from api.caching import cache_bump
 from api.validators import NUL_MESSAGE, decimal_fits, json_has_nul, overflow_message
+from events.models import EventType
+from events.services import events_record
 
+from .choices import Status
 from .models import Signal
 from .pricing import pip_size, pips, risk_reward
 
@@ -33,6 +36,25 @@ signals_deleting = Event()
 def signals_cache_bump() -> None:
     """Invalidate every cached signal answer, on every process."""
     cache_bump(SIGNALS_NAMESPACE)
+
+
+def _details(signals: Sequence[Signal]) -> list[dict[str, Any]]:
+    """The detail form (GET /api/signals/{id}/) of signals in memory: no query."""
+    from .serializers import SignalSerializer  # serializers → generation → here
+
+    return SignalSerializer(signals, many=True).data
+
+
+def _change_type(was: str | None, signal: Signal) -> str:
+    """The contract's rule: resolved when the status left active, else updated."""
+    if was == Status.ACTIVE and signal.status != Status.ACTIVE:
+        return EventType.RESOLVED
+    return EventType.UPDATED
+
+
+def signals_record(*, signals: Sequence[Signal], types: Sequence[str]) -> None:
+    """Log one event per signal (its detail form) in the writing transaction."""
+    events_record(events=list(zip(types, _details(signals), strict=True)))
 
 
 class BulkError(Exception):
@@ -129,6 +151,7 @@ def signals_insert(*, signals: Sequence[Signal]) -> list[Signal]:
             created = Signal.objects.bulk_create(
                 signals, batch_size=bulk_batch_size(len(Signal._meta.concrete_fields))
             )
+            signals_record(signals=created, types=[EventType.CREATED] * len(created))
             transaction.on_commit(signals_cache_bump)
     except IntegrityError as error:
         # A concurrent writer took a key between the check and the insert.
@@ -151,7 +174,7 @@ def signals_bulk_update(*, changes: Sequence[tuple[int, dict[str, Any]]]) -> int
             .filter(pk__in=[pk for pk, _ in changes])
             .order_by("pk")
         }
-        signals = []
+        signals, was = [], {pk: signal.status for pk, signal in by_id.items()}
         for pk, data in changes:
             signal = by_id[pk]
             for name, value in data.items():
@@ -166,6 +189,9 @@ def signals_bulk_update(*, changes: Sequence[tuple[int, dict[str, Any]]]) -> int
             if errors:
                 raise BulkError(errors)
         signals_write_fields(signals=signals, fields=sorted(set(fields) | derived))
+        signals_record(
+            signals=signals, types=[_change_type(was[s.pk], s) for s in signals]
+        )
         transaction.on_commit(signals_cache_bump)
     return len(signals)
 
@@ -189,7 +215,17 @@ def signal_save(*, signal: Signal) -> Signal:
     if errors:
         raise BulkError({"0": errors})
     with transaction.atomic():
+        was = (
+            Signal.objects.select_for_update()
+            .filter(pk=signal.pk)
+            .values_list("status", flat=True)
+            .first()
+            if signal.pk
+            else None
+        )
         signal.save()
+        kind = EventType.CREATED if was is None else _change_type(was, signal)
+        signals_record(signals=[signal], types=[kind])
         transaction.on_commit(signals_cache_bump)
     return signal
 
@@ -235,13 +271,20 @@ RESOLVE_FIELDS = (*OUTCOME_FIELDS, "updated_at")
 def signals_write_fields(
     *, signals: Sequence[Signal], fields: Sequence[str], only_active: bool = False
 ) -> int:
+    """Write the given fields of many signals (_write_fields); returns how many."""
+    return len(_write_fields(signals=signals, fields=fields, only_active=only_active))
+
+
+def _write_fields(
+    *, signals: Sequence[Signal], fields: Sequence[str], only_active: bool = False
+) -> list[int]:
     """Write the given fields of many signals with one UPDATE … FROM a batch.
 
     On PostgreSQL the new values travel as one array per column (`unnest`), so the
     statement stays small whatever the batch; elsewhere as a VALUES list. Both were
     measured far faster than bulk_update's CASE expressions (BENCHMARKS.md). With
     `only_active`, rows no longer active are left as they are (someone else closed
-    them meanwhile). Returns the rows written.
+    them meanwhile). Returns the ids of the rows written.
     """
     postgres = connection.vendor == "postgresql"
     model_fields = [Signal._meta.get_field(name) for name in fields]
@@ -256,7 +299,7 @@ def signals_write_fields(
         source, size = f"SELECT * FROM unnest({arrays}) AS v({names})", 10000
     else:
         size = bulk_batch_size(len(model_fields) + 1)
-    written = 0
+    written: list[int] = []
     for start in range(0, len(signals), size):
         batch = signals[start : start + size]
         columns = [[signal.pk for signal in batch]] + [
@@ -287,7 +330,7 @@ def signals_write_fields(
                 .values_list("pk", flat=True)
             )
             cursor.execute(sql, params)
-            written += len(cursor.fetchall())
+            written.extend(pk for (pk,) in cursor.fetchall())
     return written
 
 
@@ -323,8 +366,11 @@ def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
         for item in resolutions
     ]
     with transaction.atomic():
-        written = signals_write_fields(
+        written = _write_fields(
             signals=signals, fields=RESOLVE_FIELDS, only_active=True
         )
+        # The rows as stored, in one query: resolutions carry only what changed.
+        stored = list(Signal.objects.filter(pk__in=written).order_by("pk"))
+        signals_record(signals=stored, types=[EventType.RESOLVED] * len(stored))
         transaction.on_commit(signals_cache_bump)
-    return written
+    return len(written)

@@ -283,19 +283,22 @@ def test_metrics_count_the_requests_of_both_workers(servers):
 
 def test_login_limits_hold_across_both_workers(servers):
     a, b = servers["a"], servers["b"]
+    # Names and addresses of this run only: the counters live in the shared store.
+    run = uuid.uuid4().hex[:8]
+    net = f"10.{int(run[:2], 16)}.{int(run[2:4], 16)}"
     # Failures in a row for one username, from ten addresses, half on each worker.
     for n in range(10):
         wrong = (a if n % 2 else b).post(
             "/api/auth/token/",
-            json={"username": "staff", "password": "wrong"},
-            headers={"X-Forwarded-For": f"10.8.0.{n}"},
+            json={"username": f"guess-{run}", "password": "wrong"},
+            headers={"X-Forwarded-For": f"{net}.{n}"},
         )
         assert wrong.status_code == 400
     for client in (a, b):
         locked = client.post(
             "/api/auth/token/",
-            json={"username": "staff", "password": "pw"},
-            headers={"X-Forwarded-For": "10.8.1.1"},
+            json={"username": f"guess-{run}", "password": "anything"},
+            headers={"X-Forwarded-For": f"{net}.200"},
         )
         assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
     # Attempts per address and minute, other usernames each time: the eleventh of a
@@ -307,8 +310,8 @@ def test_login_limits_hold_across_both_workers(servers):
             (a if n % 2 else b)
             .post(
                 "/api/auth/token/",
-                json={"username": f"u{attempt}-{n}", "password": "x"},
-                headers={"X-Forwarded-For": f"10.8.2.{attempt}"},
+                json={"username": f"u{run}-{attempt}-{n}", "password": "x"},
+                headers={"X-Forwarded-For": f"{net}.{100 + attempt}"},
             )
             .status_code
             for n in range(11)

@@ -179,3 +179,31 @@ def test_a_worker_killed_mid_task_loses_no_work(broker, start_worker):
     assert "generate_chunk[" in rescuer.text()  # redelivered to the other worker
     assert Signal.objects.values("pair").distinct().count() == len(pairs)
     assert Signal.objects.count() == len(pairs)
+
+
+def test_a_hanging_receiver_does_not_delay_another_subscriptions_delivery(
+    broker, start_worker, django_user_model
+):
+    from django.db import transaction
+
+    from events.services import events_record
+    from webhooks.services import subscription_create
+    from webhooks.tests.receiver import receiver
+
+    hooks = {"WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_TIMEOUT": "20"}
+    start_worker("one", **hooks), start_worker("two", **hooks)
+    owner = django_user_model.objects.create_user("hooks", password="pw")
+    with receiver(["hang"], hang_seconds=15) as slow, receiver([200]) as fast:
+        with transaction.atomic():
+            for url in (slow.url, fast.url):
+                subscription_create(owner_id=owner.id, data={"url": url})
+        with transaction.atomic():
+            events_record(events=[("signal.created", {"pair": "EUR/USD"})])
+        sent = time.monotonic()
+        deadline = sent + 10
+        while not fast.requests and time.monotonic() < deadline:
+            send(broker, "webhooks.sweep")  # what beat sends every second
+            time.sleep(0.5)
+        assert fast.requests, "the healthy receiver got nothing"
+        assert slow.requests  # called, and still hanging: it held only its own work
+        assert time.monotonic() - sent < 15

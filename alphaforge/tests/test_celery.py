@@ -7,7 +7,14 @@ def test_the_schedule_generates_after_each_candle_close_and_backfills(settings):
     settings.SIGNAL_TIMEFRAMES = ["1h", "4h", "15m"]
     settings.BACKFILL_EVERY_MINUTES = 5
     schedule = beat_schedule()
-    assert set(schedule) == {"generate-1h", "generate-4h", "generate-15m", "backfill"}
+    assert set(schedule) == {
+        "generate-1h",
+        "generate-4h",
+        "generate-15m",
+        "backfill",
+        "webhooks-sweep",
+    }
+    assert schedule["webhooks-sweep"]["schedule"].run_every.total_seconds() == 1
     hourly = schedule["generate-1h"]
     assert hourly["task"] == "signals.generate" and hourly["args"] == ("1h",)
     assert hourly["options"]["countdown"] == settings.GENERATION_DELAY_SECONDS

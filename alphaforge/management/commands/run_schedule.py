@@ -1,5 +1,6 @@
 """The embedded default's scheduler: the beat schedule, run in this process."""
 
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -22,6 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, tick: float, **options: object) -> None:
         app.loader.import_default_modules()  # the apps' tasks.py
+        # Not a line a second for the webhook sweep: runs that did something, errors.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         entries = beat_schedule()
         started = datetime.now(UTC)
         # As celery beat does: an entry first runs at its next due time, not at once.
@@ -45,6 +48,9 @@ class Command(BaseCommand):
         task = app.tasks[entry["task"]]
         try:
             result = task.apply(args=entry.get("args", ()), throw=True)
-            self.stdout.write(f"{name}: {result.result}")
+            if result.result:
+                self.stdout.write(
+                    f"{datetime.now(UTC):%H:%M:%S} {name}: {result.result}"
+                )
         except Exception as error:  # one failed run must not stop the schedule
             self.stderr.write(f"{name} failed: {error!r}")

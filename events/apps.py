@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "events"
+    verbose_name = "Event log"
+
+    def ready(self) -> None:
+        from api.schema import register_examples
+
+        from .schema_examples import EXAMPLES
+
+        register_examples(EXAMPLES)

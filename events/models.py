@@ -1,0 +1,45 @@
+from django.db import models
+from rest_framework.utils.encoders import JSONEncoder
+
+from .querysets import EventQuerySet
+
+
+class EventType(models.TextChoices):
+    CREATED = "signal.created"
+    UPDATED = "signal.updated"
+    RESOLVED = "signal.resolved"
+
+
+class Event(models.Model):
+    """One entry of the durable log. Ids are handed out in commit order
+    (events.services.events_record), so readers can tail `id > after`."""
+
+    type = models.CharField(max_length=32, choices=EventType.choices)
+    occurred_at = models.DateTimeField()
+    # Copied from the payload so the log can be filtered in SQL.
+    pair = models.CharField(max_length=25, blank=True, default="")
+    timeframe = models.CharField(max_length=3, blank=True, default="")
+    confidence = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    # DRF's encoder: decimals become JSON numbers, as the API renders them.
+    data = models.JSONField(encoder=JSONEncoder)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["occurred_at"], name="idx_event_occurred_at")]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.type}"
+
+
+class Prune(models.Model):
+    """One run of events_prune: every event with id <= pruned_through is gone."""
+
+    pruned_through = models.BigIntegerField()
+    pruned_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"pruned through {self.pruned_through}"

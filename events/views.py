@@ -1,0 +1,62 @@
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .filters import (
+    FilterError,
+    after_from_params,
+    filter_from_params,
+    limit_from_params,
+)
+from .models import Event
+from .serializers import EventGoneSerializer, EventPageSerializer, event_dict
+from .services import events_pruned_through
+
+PARAMETERS = [
+    OpenApiParameter("after", int, description="Events with a larger id (default 0)."),
+    OpenApiParameter("limit", int, description="1–1000, default 100."),
+    OpenApiParameter(
+        "type",
+        str,
+        description="signal.created, signal.updated, signal.resolved; comma separated.",
+    ),
+    OpenApiParameter("pair", str, description="One or several, comma separated."),
+    OpenApiParameter("timeframe", str, description="One or several, comma separated."),
+    OpenApiParameter("min_confidence", OpenApiTypes.DECIMAL, description="0–100."),
+]
+
+
+class EventListView(APIView):
+    """The event log, read forward from `after` (throttled as the signal list)."""
+
+    @extend_schema(
+        summary="Signal events after an id, oldest first, with no gaps",
+        parameters=PARAMETERS,
+        responses={200: EventPageSerializer, 410: EventGoneSerializer},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            after = after_from_params(request.query_params)
+            limit = limit_from_params(request.query_params)
+            wanted = filter_from_params(request.query_params)
+        except FilterError as error:
+            return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
+        pruned_through = events_pruned_through()
+        if after < pruned_through:
+            oldest = Event.objects.order_by("id").values_list("id", flat=True).first()
+            return Response(
+                {
+                    "detail": "Events after this id were pruned; resynchronise "
+                    "from the signal list.",
+                    "oldest_id": oldest or pruned_through + 1,
+                },
+                status=status.HTTP_410_GONE,
+            )
+        rows = list(wanted.apply(Event.objects.after(after)).for_api()[:limit])
+        results = [event_dict(row) for row in rows]
+        return Response({"results": results, "after": rows[-1].id if rows else after})

@@ -1,0 +1,275 @@
+"""Webhook subscriptions and their deliveries.
+
+The event log drives delivery: `deliveries_dispatch` turns the events past a cursor
+into one delivery per matching subscription (a unique key makes it idempotent), and
+`deliveries_send` attempts the due deliveries of one subscription, one at a time, so
+a slow receiver only ever holds its own subscription's work. Every attempt of a
+delivery carries the same webhook-id (the event id) and body; failures are retried
+with exponential backoff and jitter (longer if the receiver sent Retry-After) up to
+WEBHOOK_MAX_ATTEMPTS; a 410 disables the subscription. Delivery is at least once.
+"""
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.utils.encoders import JSONEncoder
+
+from events.models import Event
+
+from .addresses import AddressError, addresses_checked, url_parts
+from .models import (
+    DeliveryState,
+    DispatchCursor,
+    SubscriptionState,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from .signing import secret_new, signature
+
+logger = logging.getLogger(__name__)
+DISPATCH_BATCH = 1000
+
+
+class SubscriptionLimit(Exception):
+    """The owner has WEBHOOK_MAX_PER_USER subscriptions already."""
+
+
+def url_error(url: str) -> str | None:
+    """Why `url` may not receive webhooks, or None when it may."""
+    try:
+        _, host, port = url_parts(url)
+        addresses_checked(host, port, allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
+    except AddressError as error:
+        return str(error)
+    return None
+
+
+def subscription_create(*, owner_id: int, data: dict[str, Any]) -> WebhookSubscription:
+    """A new subscription with a fresh secret, within the owner's limit."""
+    with transaction.atomic():
+        # Counting under a lock of the owner's rows: two requests cannot both pass.
+        owned = WebhookSubscription.objects.select_for_update().filter(
+            owner_id=owner_id
+        )
+        if len(owned) >= settings.WEBHOOK_MAX_PER_USER:
+            raise SubscriptionLimit
+        return WebhookSubscription.objects.create(
+            owner_id=owner_id, secret=secret_new(), **data
+        )
+
+
+def event_body(event: Any) -> str:
+    """The event JSON as the API shows it: id, type, occurred_at, data."""
+    return json.dumps(
+        {
+            "id": event.id,
+            "type": event.type,
+            "occurred_at": event.occurred_at,
+            "data": event.data,
+        },
+        cls=JSONEncoder,
+        separators=(",", ":"),
+    )
+
+
+def _matches(subscription: WebhookSubscription, event: Any) -> bool:
+    if event.occurred_at < subscription.created_at:
+        return False  # nothing from before the subscription existed
+    if subscription.types and event.type not in subscription.types:
+        return False
+    if subscription.pairs and event.pair not in subscription.pairs:
+        return False
+    if subscription.timeframes and event.timeframe not in subscription.timeframes:
+        return False
+    minimum = subscription.min_confidence
+    return minimum is None or (
+        event.confidence is not None and event.confidence >= minimum
+    )
+
+
+def deliveries_dispatch() -> int:
+    """Make the deliveries of the events past the cursor; returns how many."""
+    with transaction.atomic():
+        DispatchCursor.objects.get_or_create(pk=1)
+        cursor = DispatchCursor.objects.select_for_update().get(pk=1)
+        events = list(Event.objects.after(cursor.last_event_id)[:DISPATCH_BATCH])
+        if not events:
+            return 0
+        subscriptions = list(
+            WebhookSubscription.objects.filter(state=SubscriptionState.ENABLED)
+        )
+        now = timezone.now()
+        rows = [
+            WebhookDelivery(
+                subscription=subscription,
+                event_id=event.id,
+                event_type=event.type,
+                body=event_body(event),
+                next_attempt_at=now,
+            )
+            for event in events
+            for subscription in subscriptions
+            if _matches(subscription, event)
+        ]
+        WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+        cursor.last_event_id = events[-1].id
+        cursor.save(update_fields=["last_event_id"])
+    return len(rows)
+
+
+def subscriptions_due() -> list[int]:
+    """Subscriptions with a pending delivery that is due now."""
+    return list(
+        WebhookDelivery.objects.filter(
+            state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by()
+        .values_list("subscription_id", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    status: int | None
+    error: str
+    retry_after: float | None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) -> Attempt:
+    """One POST, to an address checked just now (DNS rebinding gets no second look)."""
+    try:
+        scheme, host, port = url_parts(subscription.url)
+        address = addresses_checked(
+            host, port, allow_private=settings.WEBHOOK_ALLOW_PRIVATE
+        )[0]
+    except AddressError as error:
+        return Attempt(None, str(error), None)
+    msg_id, stamp, body = (
+        str(delivery.event_id),
+        int(time.time()),
+        delivery.body.encode(),
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": signature(subscription.secret, msg_id, stamp, body),
+    }
+    url = httpx.URL(subscription.url)
+    pinned = url.copy_with(host=address)  # connect where we checked
+    headers["Host"] = url.netloc.decode()
+    try:
+        with httpx.Client(
+            timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False
+        ) as client:
+            response = client.post(
+                pinned, content=body, headers=headers, extensions={"sni_hostname": host}
+            )
+    except httpx.HTTPError as error:
+        return Attempt(None, f"{type(error).__name__}: {error}"[:500], None)
+    error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    return Attempt(
+        response.status_code, error, _retry_after(response.headers.get("Retry-After"))
+    )
+
+
+def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
+    """Retry n waits about BASE × 2^(n−1), ±20 %, or longer if the receiver asked."""
+    wait = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
+    wait *= random.uniform(0.8, 1.2)
+    return timedelta(seconds=max(wait, retry_after or 0))
+
+
+def _record(delivery: WebhookDelivery, attempt: Attempt) -> None:
+    now = timezone.now()
+    delivery.attempts += 1
+    delivery.last_status, delivery.last_error = attempt.status, attempt.error
+    subscription = delivery.subscription
+    if attempt.status is not None and 200 <= attempt.status < 300:
+        delivery.state, delivery.delivered_at, delivery.next_attempt_at = (
+            DeliveryState.DELIVERED,
+            now,
+            None,
+        )
+    elif attempt.status == 410:
+        delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
+        subscription.state = SubscriptionState.DISABLED
+        subscription.save(update_fields=["state"])
+    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
+    else:
+        delivery.next_attempt_at = now + retry_delay(
+            delivery.attempts, attempt.retry_after
+        )
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "last_status",
+            "last_error",
+            "state",
+            "delivered_at",
+            "next_attempt_at",
+        ]
+    )
+
+
+def deliveries_send(*, subscription_id: int, budget_seconds: float = 60) -> int:
+    """Attempt this subscription's due deliveries in event order, one at a time;
+    returns how many were attempted. Only one sender a subscription at a time (a
+    lock in the shared cache), so a slow receiver never holds anyone else's."""
+    lock = f"webhook:sending:{subscription_id}"
+    hold = int(settings.WEBHOOK_TIMEOUT + budget_seconds + 30)
+    if not cache.add(lock, 1, hold):
+        return 0
+    attempted, started = 0, time.monotonic()
+    try:
+        while time.monotonic() - started < budget_seconds:
+            delivery = (
+                WebhookDelivery.objects.select_related("subscription")
+                .filter(
+                    subscription_id=subscription_id,
+                    state=DeliveryState.PENDING,
+                    next_attempt_at__lte=timezone.now(),
+                    subscription__state=SubscriptionState.ENABLED,
+                )
+                .order_by("event_id")
+                .first()
+            )
+            if delivery is None:
+                break
+            _record(delivery, _post(delivery.subscription, delivery))
+            attempted += 1
+    finally:
+        cache.delete(lock)
+    return attempted
+
+
+def delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """A failed delivery is attempted again (its attempts start over)."""
+    delivery.state, delivery.attempts = DeliveryState.PENDING, 0
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["state", "attempts", "next_attempt_at"])
+    return delivery

@@ -1,0 +1,146 @@
+"""Delivery against a real receiver on loopback (WEBHOOK_ALLOW_PRIVATE for it)."""
+
+import json
+import logging
+
+import pytest
+from standardwebhooks import Webhook
+
+from events.services import events_record
+from webhooks import services
+from webhooks.models import DeliveryState, SubscriptionState, WebhookDelivery
+from webhooks.tests.receiver import receiver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SIGNAL = {"id": 1, "pair": "EUR/USD", "timeframe": "1h", "confidence": 72.5}
+
+
+@pytest.fixture(autouse=True)
+def _webhook_settings(settings):  # type: ignore[no-untyped-def]
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 0  # every retry due at once
+    settings.WEBHOOK_TIMEOUT = 2
+
+
+def subscribe(user, url: str, **data):  # type: ignore[no-untyped-def]
+    return services.subscription_create(owner_id=user.id, data={"url": url, **data})
+
+
+def test_a_receiver_failing_twice_gets_three_attempts_with_one_id_and_valid_signatures(
+    user, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    with receiver([500, 503, 200]) as hook:
+        subscription = subscribe(user, hook.url)
+        (event,) = events_record(events=[("signal.created", SIGNAL)])
+        assert services.deliveries_dispatch() == 1
+        assert services.deliveries_send(subscription_id=subscription.id) == 3
+    assert len(hook.requests) == 3
+    assert {headers["webhook-id"] for headers, _ in hook.requests} == {str(event.id)}
+    for headers, body in hook.requests:
+        payload = Webhook(subscription.secret).verify(body, headers)
+        assert payload["id"] == event.id and payload["data"] == SIGNAL
+        assert headers["content-type"] == "application/json"
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.last_status) == (
+        DeliveryState.DELIVERED,
+        3,
+        200,
+    )
+    assert subscription.secret not in caplog.text
+
+
+def test_a_410_disables_the_subscription(user):
+    with receiver([410]) as hook:
+        subscription = subscribe(user, hook.url)
+        events_record(events=[("signal.created", SIGNAL)])
+        services.deliveries_dispatch()
+        services.deliveries_send(subscription_id=subscription.id)
+    subscription.refresh_from_db()
+    assert subscription.state == SubscriptionState.DISABLED
+    assert WebhookDelivery.objects.get().state == DeliveryState.FAILED
+
+
+def test_after_the_last_attempt_the_delivery_fails_and_can_be_retried(user, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    with receiver([500, 500, 200]) as hook:
+        subscription = subscribe(user, hook.url)
+        events_record(events=[("signal.created", SIGNAL)])
+        services.deliveries_dispatch()
+        services.deliveries_send(subscription_id=subscription.id)
+        delivery = WebhookDelivery.objects.get()
+        assert (delivery.state, delivery.attempts) == (DeliveryState.FAILED, 2)
+        services.delivery_retry(delivery=delivery)
+        services.deliveries_send(subscription_id=subscription.id)
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.DELIVERED and len(hook.requests) == 3
+
+
+def test_backoff_doubles_with_jitter_and_honours_retry_after(settings):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 5
+    for attempts, expected in [(1, 5), (2, 10), (3, 20), (5, 80)]:
+        wait = services.retry_delay(attempts, None).total_seconds()
+        assert 0.8 * expected <= wait <= 1.2 * expected
+    assert services.retry_delay(1, 120).total_seconds() == 120
+
+
+def test_only_matching_events_are_delivered(user):
+    with receiver([200]) as hook:
+        subscription = subscribe(
+            user,
+            hook.url,
+            types=["signal.resolved"],
+            pairs=["EUR/USD"],
+            min_confidence=70,
+        )
+        events_record(
+            events=[
+                ("signal.created", SIGNAL),
+                ("signal.resolved", {**SIGNAL, "pair": "GBP/USD"}),
+                ("signal.resolved", {**SIGNAL, "confidence": 60}),
+                ("signal.resolved", SIGNAL),
+            ]
+        )
+        services.deliveries_dispatch()
+        services.deliveries_send(subscription_id=subscription.id)
+    assert len(hook.requests) == 1
+    assert json.loads(hook.requests[0][1])["data"] == SIGNAL
+
+
+def test_dispatch_twice_makes_each_delivery_once(user):
+    with receiver([200]) as hook:
+        subscribe(user, hook.url)
+        events_record(events=[("signal.created", SIGNAL)])
+        services.deliveries_dispatch()
+        WebhookDelivery.objects.all().delete()
+        from webhooks.models import DispatchCursor
+
+        DispatchCursor.objects.update(last_event_id=0)  # a lost cursor: replay
+        services.deliveries_dispatch()
+        services.deliveries_dispatch()
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_url_that_turned_private_is_not_called_at_delivery(user, settings):
+    with receiver([200]) as hook:
+        subscription = subscribe(user, hook.url)
+        settings.WEBHOOK_ALLOW_PRIVATE = False  # its name now resolves to loopback
+        events_record(events=[("signal.created", SIGNAL)])
+        services.deliveries_dispatch()
+        services.deliveries_send(subscription_id=subscription.id)
+    assert hook.requests == []
+    delivery = WebhookDelivery.objects.get()
+    assert "public" in delivery.last_error and delivery.last_status is None
+
+
+def test_a_slow_receiver_times_out_and_is_retried_later(user, settings):
+    settings.WEBHOOK_TIMEOUT = 0.5
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 60
+    with receiver(["hang"], hang_seconds=2) as hook:
+        subscription = subscribe(user, hook.url)
+        events_record(events=[("signal.created", SIGNAL)])
+        services.deliveries_dispatch()
+        assert services.deliveries_send(subscription_id=subscription.id) == 1
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == DeliveryState.PENDING and delivery.attempts == 1
+    assert "Timeout" in delivery.last_error and delivery.next_attempt_at is not None
