@@ -92,6 +92,11 @@ def events_prune(*, days: int | None = None) -> int:
     return deleted
 
 
-def events_pruned_through() -> int:
-    """The largest id pruning deleted (0: never pruned)."""
-    return Prune.objects.aggregate(last=Max("pruned_through"))["last"] or 0
+def events_pruned_past(after: int) -> int | None:
+    """The oldest kept id when pruning deleted events after `after` (a reader there
+    must resynchronise), else None. One query unless so."""
+    pruned_through = Prune.objects.aggregate(last=Max("pruned_through"))["last"] or 0
+    if after >= pruned_through:
+        return None
+    oldest = Event.objects.order_by("id").values_list("id", flat=True).first()
+    return oldest or pruned_through + 1
