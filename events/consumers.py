@@ -48,7 +48,7 @@ class EventConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.sending = asyncio.Lock()
-        self.last_sent = 0
+        self.position: int | None = None  # the last id sent, or subscribed from
         await self.accept()
         ip = scope_client_ip(self.scope)
         if _connections[ip] >= settings.WS_MAX_CONNECTIONS_PER_IP:
@@ -82,8 +82,9 @@ class EventConsumer(AsyncWebsocketConsumer):
         subscriber.filter = wanted
         live = tailer()
         await live.start()
-        if after is None:  # a new subscribe goes on from the last event sent
-            after = self.last_sent or live.position
+        if after is None:  # a new subscribe goes on from where the last one was
+            after = live.position if self.position is None else self.position
+        self.position = after
         await self._send({"type": "subscribed", "after": after})
         self.follower = asyncio.get_running_loop().create_task(
             live.follow(subscriber, after, self._send_event, self._noop, 3600)
@@ -96,7 +97,7 @@ class EventConsumer(AsyncWebsocketConsumer):
     async def _send_event(self, event: LiveEvent) -> None:
         async with self.sending:
             await self.send(text_data=event.text)
-        self.last_sent = event.id
+        self.position = event.id
 
     async def _noop(self) -> None:
         return None
