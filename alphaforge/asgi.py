@@ -1,4 +1,5 @@
-"""ASGI entry point, wrapped in brotli-asgi (brotli, falling back to gzip)."""
+"""ASGI entry point: HTTP through Django wrapped in brotli-asgi (brotli, falling
+back to gzip), except the event stream; WebSockets through Channels (events/)."""
 
 import os
 
@@ -44,4 +45,39 @@ def build_application():  # type: ignore[no-untyped-def]
     )
 
 
-application = build_application()
+def lifespan_application(events_routing):  # type: ignore[no-untyped-def]
+    """Start-up needs nothing; at shutdown the event tailer stops cleanly."""
+
+    async def application(scope, receive, send):  # type: ignore[no-untyped-def]
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await events_routing.tailer_stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return application
+
+
+def build_router(http_application):  # type: ignore[no-untyped-def]
+    from channels.routing import ProtocolTypeRouter, URLRouter
+
+    from events import routing as events_routing
+
+    async def http(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["path"] == events_routing.STREAM_PATH:
+            return await events_routing.stream_application(scope, receive, send)
+        return await http_application(scope, receive, send)
+
+    return ProtocolTypeRouter(
+        {
+            "http": http,
+            "websocket": URLRouter(events_routing.websocket_urlpatterns),
+            "lifespan": lifespan_application(events_routing),
+        }
+    )
+
+
+application = build_router(build_application())

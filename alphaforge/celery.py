@@ -32,8 +32,9 @@ CANDLE_CLOSES = {
 
 def beat_schedule() -> dict:
     """Generation for SIGNAL_PAIRS x SIGNAL_TIMEFRAMES after each candle close,
-    outcome backfill every BACKFILL_EVERY_MINUTES, and the webhook sweep every
-    second (new events become deliveries; due deliveries are sent)."""
+    outcome backfill every BACKFILL_EVERY_MINUTES, event pruning daily, and the
+    webhook sweep every second (new events become deliveries; due deliveries are
+    sent)."""
     from datetime import timedelta
 
     from celery.schedules import crontab
@@ -52,6 +53,10 @@ def beat_schedule() -> dict:
     schedule["backfill"] = {
         "task": "signals.backfill",
         "schedule": crontab(minute=f"*/{settings.BACKFILL_EVERY_MINUTES}"),
+    }
+    schedule["prune-events"] = {
+        "task": "events.prune",
+        "schedule": crontab(minute="17", hour="3"),
     }
     schedule["webhooks-sweep"] = {
         "task": "webhooks.sweep",

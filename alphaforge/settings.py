@@ -235,8 +235,8 @@ KLINES_TIMEOUT = float(os.environ.get("KLINES_TIMEOUT") or 10)
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 30)
 WS_MAX_PENDING = env_int("WS_MAX_PENDING", 1000)
 WS_MAX_CONNECTIONS_PER_IP = env_int("WS_MAX_CONNECTIONS_PER_IP", 20)
-WS_PING_SECONDS = 25  # the contract: at least every 30 s
-SSE_HEARTBEAT_SECONDS = 10  # the contract: at least every 15 s
+WS_PING_SECONDS = float(os.environ.get("WS_PING_SECONDS") or 25)  # contract: <= 30
+SSE_HEARTBEAT_SECONDS = float(os.environ.get("SSE_HEARTBEAT_SECONDS") or 10)  # <= 15
 EVENTS_POLL_SECONDS = 0.5  # each ASGI process's tailer reads the log this often
 # Commits wake the tailers of every process through Redis; without it each
 # process's own layer (a write elsewhere is seen by the next poll).
@@ -244,7 +244,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "af-channels"},
+            # A read timeout above the layer's 5 s blocking pop, which redis-py's
+            # default would cut short.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": "af-channels",
+            },
         }
     }
 else:

@@ -1,7 +1,9 @@
 """Writes to the event log. Domain apps call `events_record` inside the transaction
 of the change it describes; nothing here imports them."""
 
+import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,6 +22,8 @@ EVENTS_GROUP = "events"
 # pg_advisory_xact_lock key of the log ("AFEVENTS" in ASCII, as a bigint).
 LOG_LOCK = 0x4146_4556_454E_5453
 BATCH_SIZE = 5000
+NOTIFY_TIMEOUT, NOTIFY_BACKOFF = 0.25, 5.0  # seconds (events_notify)
+_notify_failed_at = -NOTIFY_BACKOFF
 # Off only to measure what the lock costs (bench/events.py); never in production.
 LOCK_IDS_IN_COMMIT_ORDER = True
 
@@ -65,16 +69,25 @@ def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[Event
 
 def events_notify() -> None:
     """Wake every process's tailer now (the channel layer group); their poll
-    covers a layer that is missing, process-local or down."""
+    covers a layer that is missing, process-local, slow or down. Never delays the
+    write by more than NOTIFY_TIMEOUT, and skips the layer for NOTIFY_BACKOFF
+    seconds after it failed (a hanging Redis costs one timeout, not one a write)."""
+    global _notify_failed_at
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or time.monotonic() - _notify_failed_at < NOTIFY_BACKOFF:
         return
+
+    async def wake() -> None:
+        message = {"type": "events.committed"}
+        await asyncio.wait_for(layer.group_send(EVENTS_GROUP, message), NOTIFY_TIMEOUT)
+
     try:
-        async_to_sync(layer.group_send)(EVENTS_GROUP, {"type": "events.committed"})
+        async_to_sync(wake)()
     except Exception:
+        _notify_failed_at = time.monotonic()
         logger.warning("event tailers not woken: channel layer failed", exc_info=True)
 
 
@@ -92,6 +105,11 @@ def events_prune(*, days: int | None = None) -> int:
     return deleted
 
 
-def events_pruned_through() -> int:
-    """The largest id pruning deleted (0: never pruned)."""
-    return Prune.objects.aggregate(last=Max("pruned_through"))["last"] or 0
+def events_pruned_past(after: int) -> int | None:
+    """The oldest kept id when pruning deleted events after `after` (a reader there
+    must resynchronise), else None. One query unless so."""
+    pruned_through = Prune.objects.aggregate(last=Max("pruned_through"))["last"] or 0
+    if after >= pruned_through:
+        return None
+    oldest = Event.objects.order_by("id").values_list("id", flat=True).first()
+    return oldest or pruned_through + 1

@@ -15,8 +15,9 @@ from .filters import (
 )
 from .models import Event
 from .serializers import EventGoneSerializer, EventPageSerializer, event_dict
-from .services import events_pruned_through
+from .services import events_pruned_past
 
+GONE = "Events after this id were pruned; resynchronise from the signal list."
 PARAMETERS = [
     OpenApiParameter("after", int, description="Events with a larger id (default 0)."),
     OpenApiParameter("limit", int, description="1–1000, default 100."),
@@ -46,15 +47,10 @@ class EventListView(APIView):
             wanted = filter_from_params(request.query_params)
         except FilterError as error:
             return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
-        pruned_through = events_pruned_through()
-        if after < pruned_through:
-            oldest = Event.objects.order_by("id").values_list("id", flat=True).first()
+        oldest = events_pruned_past(after)
+        if oldest is not None:
             return Response(
-                {
-                    "detail": "Events after this id were pruned; resynchronise "
-                    "from the signal list.",
-                    "oldest_id": oldest or pruned_through + 1,
-                },
+                {"detail": GONE, "oldest_id": oldest},
                 status=status.HTTP_410_GONE,
             )
         rows = list(wanted.apply(Event.objects.after(after)).for_api()[:limit])

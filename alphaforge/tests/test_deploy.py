@@ -74,7 +74,16 @@ def gunicorn_config() -> ModuleType:
 def test_compose_runs_database_cache_migrations_app_replicas_and_one_proxy(compose):
     services = compose["services"]
     always = {name for name, service in services.items() if not service.get("profiles")}
-    assert always == {"db", "redis", "migrate", "app", "worker", "beat", "proxy"}
+    assert always == {
+        "db",
+        "redis",
+        "migrate",
+        "app",
+        "realtime",
+        "worker",
+        "beat",
+        "proxy",
+    }
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert services["app"]["deploy"]["replicas"] >= 2
@@ -96,7 +105,7 @@ def test_workers_scale_out_and_exactly_one_beat_keeps_the_schedule(compose):
 
 
 def test_every_long_running_service_has_a_healthcheck(compose):
-    for name in ("db", "redis", "app", "proxy", "prometheus", "grafana"):
+    for name in ("db", "redis", "app", "realtime", "proxy", "prometheus", "grafana"):
         check = compose["services"][name]["healthcheck"]
         assert check["test"][0] in ("CMD", "CMD-SHELL"), name
         assert check["retries"] >= 1, name
@@ -176,6 +185,54 @@ def test_nginx_spreads_over_the_app_replicas():
     assert "proxy_pass http://alphaforge;" in conf
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in conf
     assert "location = /nginx-health" in conf
+
+
+def test_realtime_serves_the_asgi_application_next_to_the_wsgi_replicas(compose):
+    realtime = compose["services"]["realtime"]
+    command = realtime["command"]
+    assert command[0] == "gunicorn" and command[-1] == "alphaforge.asgi:application"
+    assert command[command.index("-k") + 1] == "uvicorn_worker.UvicornWorker"
+    env = realtime["environment"]
+    # Redis wakes every worker's tailer; NUM_PROXIES for the per-address limit.
+    assert env["REDIS_URL"] == compose["services"]["app"]["environment"]["REDIS_URL"]
+    assert env["NUM_PROXIES"] == "1"
+    assert realtime["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    assert compose["services"]["proxy"]["depends_on"]["realtime"] == {
+        "condition": "service_healthy"
+    }
+    # Its pools count against the same database as the WSGI replicas'.
+    app = compose["services"]["app"]
+    used = int(app["environment"]["WEB_CONCURRENCY"]) * 10 * app["deploy"]["replicas"]
+    used += int(env["WEB_CONCURRENCY"]) * (
+        int(env["DB_POOL_SIZE"]) + int(env["DB_MAX_OVERFLOW"])
+    )
+    assert used <= int(env["DB_MAX_CONNECTIONS"]) - 10
+
+
+def _location(conf: str, prefix: str) -> str:
+    match = re.search(
+        r"location " + re.escape(prefix) + r" \{(.*?)\n    \}", conf, re.S
+    )
+    assert match, prefix
+    return match.group(1)
+
+
+def test_nginx_sends_websockets_and_the_event_stream_to_realtime():
+    conf = (DOCKER / "nginx.conf").read_text()
+    assert re.search(r"upstream realtime \{[^}]*server\s+realtime:8000", conf)
+    ws = _location(conf, "/ws/")
+    assert "proxy_pass http://realtime;" in ws
+    assert "proxy_http_version 1.1;" in ws
+    assert "proxy_set_header Upgrade $http_upgrade;" in ws
+    assert "proxy_set_header Connection $connection_upgrade;" in ws
+    assert "map $http_upgrade $connection_upgrade" in conf
+    stream = _location(conf, "= /api/events/stream")
+    assert "proxy_pass http://realtime;" in stream
+    assert "proxy_buffering off;" in stream
+    # Everything else still goes to the WSGI replicas.
+    assert "proxy_pass http://alphaforge;" in _location(conf, "/")
 
 
 # -------------------------------------------------------------------- Dockerfile

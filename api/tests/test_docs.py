@@ -9,9 +9,10 @@ import pytest
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "api.md"
-# Paths of the guide that are pages rather than API operations: the schema itself,
-# its browsable page and the admin.
-PAGES = {"/api/schema/", "/api/docs/", "/admin/"}
+# Paths of the guide that are not OpenAPI operations: the schema itself, its
+# browsable page, the admin, and the server-sent event stream (served by the ASGI
+# application, outside the REST API; the WebSocket is /ws/events/).
+PAGES = {"/api/schema/", "/api/docs/", "/admin/", "/api/events/stream"}
 # A path in the text, alone or in a URL: /api/…, /metrics or /admin/, up to a quote,
 # space, query or backtick.
 PATH = re.compile(r"(/(?:api/[\w{}./-]*|metrics|admin/))")
