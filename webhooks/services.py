@@ -203,7 +203,8 @@ def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=max(wait, retry_after or 0))
 
 
-def _record(delivery: WebhookDelivery, attempt: Attempt) -> None:
+def _record(delivery: WebhookDelivery, attempt: Attempt) -> bool:
+    """Store the attempt's result; True when it succeeded."""
     now = timezone.now()
     delivery.attempts += 1
     delivery.last_status, delivery.last_error = attempt.status, attempt.error
@@ -224,6 +225,14 @@ def _record(delivery: WebhookDelivery, attempt: Attempt) -> None:
         delivery.next_attempt_at = now + retry_delay(
             delivery.attempts, attempt.retry_after
         )
+        # The receiver is failing: its other pending deliveries wait as long, so a
+        # dead or hanging receiver costs one attempt per backoff step, not one per
+        # event (and holds a worker that long at most).
+        WebhookDelivery.objects.filter(
+            subscription_id=delivery.subscription_id,
+            state=DeliveryState.PENDING,
+            next_attempt_at__lt=delivery.next_attempt_at,
+        ).exclude(pk=delivery.pk).update(next_attempt_at=delivery.next_attempt_at)
     delivery.save(
         update_fields=[
             "attempts",
@@ -234,6 +243,7 @@ def _record(delivery: WebhookDelivery, attempt: Attempt) -> None:
             "next_attempt_at",
         ]
     )
+    return delivery.state == DeliveryState.DELIVERED
 
 
 def deliveries_send(*, subscription_id: int, budget_seconds: float = 60) -> int:
@@ -260,8 +270,9 @@ def deliveries_send(*, subscription_id: int, budget_seconds: float = 60) -> int:
             )
             if delivery is None:
                 break
-            _record(delivery, _post(delivery.subscription, delivery))
             attempted += 1
+            if not _record(delivery, _post(delivery.subscription, delivery)):
+                break  # the rest waits for the retry (see _record)
     finally:
         cache.delete(lock)
     return attempted

@@ -22,6 +22,14 @@ def _webhook_settings(settings):  # type: ignore[no-untyped-def]
     settings.WEBHOOK_TIMEOUT = 2
 
 
+def send_until_idle(subscription_id: int) -> int:
+    """What the sweep does every second, with every retry due at once."""
+    attempted = 0
+    while sent := services.deliveries_send(subscription_id=subscription_id):
+        attempted += sent
+    return attempted
+
+
 def subscribe(user, url: str, **data):  # type: ignore[no-untyped-def]
     return services.subscription_create(owner_id=user.id, data={"url": url, **data})
 
@@ -34,7 +42,7 @@ def test_a_receiver_failing_twice_gets_three_attempts_with_one_id_and_valid_sign
         subscription = subscribe(user, hook.url)
         (event,) = events_record(events=[("signal.created", SIGNAL)])
         assert services.deliveries_dispatch() == 1
-        assert services.deliveries_send(subscription_id=subscription.id) == 3
+        assert send_until_idle(subscription.id) == 3
     assert len(hook.requests) == 3
     assert {headers["webhook-id"] for headers, _ in hook.requests} == {str(event.id)}
     for headers, body in hook.requests:
@@ -67,11 +75,11 @@ def test_after_the_last_attempt_the_delivery_fails_and_can_be_retried(user, sett
         subscription = subscribe(user, hook.url)
         events_record(events=[("signal.created", SIGNAL)])
         services.deliveries_dispatch()
-        services.deliveries_send(subscription_id=subscription.id)
+        send_until_idle(subscription.id)
         delivery = WebhookDelivery.objects.get()
         assert (delivery.state, delivery.attempts) == (DeliveryState.FAILED, 2)
         services.delivery_retry(delivery=delivery)
-        services.deliveries_send(subscription_id=subscription.id)
+        send_until_idle(subscription.id)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.DELIVERED and len(hook.requests) == 3
 
@@ -144,3 +152,21 @@ def test_a_slow_receiver_times_out_and_is_retried_later(user, settings):
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == DeliveryState.PENDING and delivery.attempts == 1
     assert "Timeout" in delivery.last_error and delivery.next_attempt_at is not None
+
+
+def test_a_failing_receiver_holds_back_its_other_deliveries_until_the_retry(
+    user, settings
+):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 60
+    with receiver([500]) as hook:
+        subscription = subscribe(user, hook.url)
+        events_record(events=[("signal.created", SIGNAL)] * 5)
+        services.deliveries_dispatch()
+        # One attempt, not five: the other four wait for the same retry time.
+        assert services.deliveries_send(subscription_id=subscription.id) == 1
+    assert len(hook.requests) == 1
+    waiting = WebhookDelivery.objects.filter(state=DeliveryState.PENDING)
+    first = waiting.order_by("event_id").first()
+    assert waiting.count() == 5
+    assert all(d.next_attempt_at >= first.next_attempt_at for d in waiting)
+    assert services.subscriptions_due() == []
