@@ -102,3 +102,18 @@ def add_examples(
                 for media in content.values():
                     media["example"] = answer
     return result
+
+
+def page_example(results: list, *, count: int | None = None) -> dict[str, Any]:
+    """A page-number page as PagePagination answers it, for the apps' examples."""
+    return {
+        "count": len(results) if count is None else count,
+        "page": 1,
+        "page_size": 50,
+        "total_pages": 1,
+        "has_next": False,
+        "has_previous": False,
+        "next": None,
+        "previous": None,
+        "results": results,
+    }

@@ -12,8 +12,6 @@ of BENCHMARKS.md. Workers are started and stopped here; loopback only.
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -34,6 +32,7 @@ from django.db import connection  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
 from bench.servers import load_average  # noqa: E402
+from bench.workers import workers_start, workers_stop  # noqa: E402
 from market.models import Candle  # noqa: E402
 from signals.generation import signals_generate  # noqa: E402
 from signals.models import Signal  # noqa: E402
@@ -73,44 +72,6 @@ def load(pairs: list[str]) -> None:
     Candle.objects.bulk_create(batch, batch_size=5000)
 
 
-def workers(count: int, log_dir: Path) -> list[subprocess.Popen]:
-    procs = []
-    for n in range(count):
-        log = (log_dir / f"worker{n}.log").open("w")
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "alphaforge",
-                    "worker",
-                    "-n",
-                    f"bench{n}@%h",
-                    "-c",
-                    "1",
-                    "--without-mingle",
-                    "--without-gossip",
-                    "--loglevel=WARNING",
-                ],  # fmt: skip
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-    time.sleep(5)  # a worker connects and is ready in about 2 s here
-    return procs
-
-
-def stop(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        proc.wait(timeout=30)
-
-
 def timed_on_workers(pairs: list[str], expected: int) -> float:
     """Seconds from sending the run to the last of its signals being stored."""
     app = Celery(broker=settings.CELERY_BROKER_URL)
@@ -143,13 +104,13 @@ def main() -> None:
     log_dir.mkdir(exist_ok=True)
     for count in (1, 2):
         Signal.objects.filter(pair__in=pairs).delete()
-        procs = workers(count, log_dir)
+        procs = workers_start(count, concurrency=1, name="bench", log_dir=log_dir)
         try:
             rows.append(
                 (f"{count} worker process(es)", timed_on_workers(pairs, expected))
             )
         finally:
-            stop(procs)
+            workers_stop(procs)
     Signal.objects.filter(pair__in=pairs).delete()
     Candle.objects.filter(pair__in=pairs).delete()
     lines = [

@@ -12,9 +12,7 @@ fraction `--bad` of the receivers answering 500 or hanging past WEBHOOK_TIMEOUT.
 
 import argparse
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -38,6 +36,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
 from bench.servers import load_average  # noqa: E402
+from bench.workers import workers_start, workers_stop  # noqa: E402
 from events.models import Event  # noqa: E402
 from events.services import events_record  # noqa: E402
 from webhooks.models import DispatchCursor, WebhookDelivery, WebhookSubscription  # noqa: E402, E501
@@ -78,36 +77,6 @@ class Receivers:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-def workers(count: int) -> list[subprocess.Popen]:
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "alphaforge",
-                "worker",
-                "-n",
-                f"hooks{n}@%h",
-                "-c",
-                "4",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel=WARNING",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        for n in range(count)
-    ]
-    time.sleep(6)
-    return procs
 
 
 def scenario(args: argparse.Namespace, bad_fraction: float) -> dict[str, float]:
@@ -172,13 +141,12 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql" or settings.CELERY_TASK_ALWAYS_EAGER:
         sys.exit("Set DATABASE_URL (PostgreSQL, migrated) and REDIS_URL.")
-    procs = workers(args.workers)
+    procs = workers_start(args.workers, concurrency=4, name="hooks")
     try:
         rows = [("all healthy", scenario(args, 0.0))]
         rows.append((f"{args.bad:.0%} failing or hanging", scenario(args, args.bad)))
     finally:
-        for proc in procs:
-            os.killpg(proc.pid, signal.SIGTERM)
+        workers_stop(procs)
     lines = [
         HEADING,
         "",

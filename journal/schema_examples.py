@@ -3,6 +3,8 @@ api.schema in JournalConfig.ready; checked against the schema)."""
 
 from typing import Any
 
+from api.schema import page_example
+
 CREATE = {
     "signal": 4182,
     "pair": "EUR/USD",
@@ -66,21 +68,7 @@ STATS = {
 }
 
 EXAMPLES: dict[str, dict[str, Any]] = {
-    "api_journal_list": {
-        "responses": {
-            "200": {
-                "count": 42,
-                "page": 1,
-                "page_size": 50,
-                "total_pages": 1,
-                "has_next": False,
-                "has_previous": False,
-                "next": None,
-                "previous": None,
-                "results": [ENTRY],
-            }
-        }
-    },
+    "api_journal_list": {"responses": {"200": page_example([ENTRY], count=42)}},
     "api_journal_create": {"request": CREATE, "responses": {"201": ENTRY}},
     "api_journal_retrieve": {"responses": {"200": ENTRY}},
     "api_journal_partial_update": {

@@ -3,6 +3,8 @@ api.schema in WebhooksConfig.ready; checked against the schema)."""
 
 from typing import Any
 
+from api.schema import page_example
+
 SUBSCRIPTION = {
     "id": 12,
     "url": "https://hooks.example.com/alphaforge",
@@ -30,22 +32,8 @@ DELIVERY = {
 }
 
 
-def page(results: list) -> dict[str, Any]:
-    return {
-        "count": len(results),
-        "page": 1,
-        "page_size": 50,
-        "total_pages": 1,
-        "has_next": False,
-        "has_previous": False,
-        "next": None,
-        "previous": None,
-        "results": results,
-    }
-
-
 EXAMPLES: dict[str, dict[str, Any]] = {
-    "api_webhooks_list": {"responses": {"200": page([SUBSCRIPTION])}},
+    "api_webhooks_list": {"responses": {"200": page_example([SUBSCRIPTION])}},
     "api_webhooks_create": {
         "request": REQUEST,
         "responses": {
@@ -61,7 +49,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "request": {"pairs": ["EUR/USD"], "state": "enabled"},
         "responses": {"200": {**SUBSCRIPTION, "pairs": ["EUR/USD"]}},
     },
-    "api_webhooks_deliveries_list": {"responses": {"200": page([DELIVERY])}},
+    "api_webhooks_deliveries_list": {"responses": {"200": page_example([DELIVERY])}},
     "api_webhooks_deliveries_retry_create": {
         "responses": {
             "202": {
