@@ -2,6 +2,7 @@
 process runs a view once and keeps the statements it sent, their parameters encoded
 as JSON for bench/floor_app.py."""
 
+import json
 import os
 from collections.abc import Callable
 from datetime import datetime
@@ -39,7 +40,11 @@ def encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"t": "datetime", "v": value.isoformat()}
     if isinstance(value, Jsonb):
-        return {"t": "jsonb", "v": value.obj}
+        # As the column stores it: the event log's payloads hold Decimals, which
+        # its encoder (DRF's) writes as numbers.
+        from rest_framework.utils.encoders import JSONEncoder
+
+        return {"t": "jsonb", "v": json.loads(json.dumps(value.obj, cls=JSONEncoder))}
     if isinstance(value, list | tuple):
         return {"t": "list", "v": [encode(item) for item in value]}
     raise TypeError(f"cannot record a {type(value).__name__} parameter")
