@@ -39,12 +39,16 @@ def validate_json_without_nul(value: Any) -> None:
         raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
 
 
+def _below_limit(magnitude: Decimal, max_digits: int, places: int) -> bool:
+    """Whether a magnitude, rounded to `places`, stays within `max_digits`."""
+    limit = Decimal(10) ** (max_digits - places)
+    # The largest magnitude that still rounds below the limit.
+    return magnitude < limit - Decimal(5).scaleb(-(places + 1))
+
+
 def decimal_fits(field: models.DecimalField, value: Decimal) -> bool:
     """Whether `value`, rounded to the column's places, fits its max_digits."""
-    places = field.decimal_places
-    limit = Decimal(10) ** (field.max_digits - places)
-    # The largest magnitude that still rounds below the limit.
-    return abs(value) < limit - Decimal(5).scaleb(-(places + 1))
+    return _below_limit(abs(value), field.max_digits, field.decimal_places)
 
 
 def overflow_message(field: models.DecimalField) -> str:
@@ -59,5 +63,4 @@ def float_storable(field_max_digits: int, field_places: int, value: Decimal) -> 
     """Whether `value` survives a trip through a binary float (SQLite keeps decimal
     columns as REAL) without rounding past its column: a value within a float's
     precision of the limit would be read back as one the column cannot hold."""
-    limit = Decimal(10) ** (field_max_digits - field_places)
-    return abs(Decimal(float(value))) < limit - Decimal(5).scaleb(-(field_places + 1))
+    return _below_limit(abs(Decimal(float(value))), field_max_digits, field_places)

@@ -6,7 +6,6 @@ holds across workers and /api/metrics counts the requests of both.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,27 +17,10 @@ import httpx
 import pytest
 import redis
 
+from tests.servers import free_port, manage
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.redis
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 HOST = "api.example"

@@ -158,10 +158,12 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) -> Attempt:
+def _post(
+    client: httpx.Client, subscription: WebhookSubscription, delivery: WebhookDelivery
+) -> Attempt:
     """One POST, to an address checked just now (DNS rebinding gets no second look)."""
     try:
-        scheme, host, port = url_parts(subscription.url)
+        _, host, port = url_parts(subscription.url)
         address = addresses_checked(
             host, port, allow_private=settings.WEBHOOK_ALLOW_PRIVATE
         )[0]
@@ -182,12 +184,9 @@ def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) -> Attem
     pinned = url.copy_with(host=address)  # connect where we checked
     headers["Host"] = url.netloc.decode()
     try:
-        with httpx.Client(
-            timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False
-        ) as client:
-            response = client.post(
-                pinned, content=body, headers=headers, extensions={"sni_hostname": host}
-            )
+        response = client.post(
+            pinned, content=body, headers=headers, extensions={"sni_hostname": host}
+        )
     except httpx.HTTPError as error:
         return Attempt(None, f"{type(error).__name__}: {error}"[:500], None)
     error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
@@ -255,6 +254,8 @@ def deliveries_send(*, subscription_id: int, budget_seconds: float = 60) -> int:
     if not cache.add(lock, 1, hold):
         return 0
     attempted, started = 0, time.monotonic()
+    # One client (and its kept-alive connection) for the run, not one per attempt.
+    client = httpx.Client(timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False)
     try:
         while time.monotonic() - started < budget_seconds:
             delivery = (
@@ -271,9 +272,11 @@ def deliveries_send(*, subscription_id: int, budget_seconds: float = 60) -> int:
             if delivery is None:
                 break
             attempted += 1
-            if not _record(delivery, _post(delivery.subscription, delivery)):
+            attempt = _post(client, delivery.subscription, delivery)
+            if not _record(delivery, attempt):
                 break  # the rest waits for the retry (see _record)
     finally:
+        client.close()
         cache.delete(lock)
     return attempted
 

@@ -20,29 +20,12 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.servers import free_port, manage
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.redis
 WAIT = 10  # seconds: a bound on each wait, never an expected duration
 MAX_PENDING, MAX_PER_IP = 50, 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 def wait_healthy(url: str, proc: subprocess.Popen) -> None:
