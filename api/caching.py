@@ -1,10 +1,12 @@
 """Versioned response cache shared by every server process.
 
-Each cached answer is stored with the version of its namespace (apps name their
-own: "signals", "journal:<user id>") at the time it was rendered. A write replaces
-that version with a new unique token in the shared cache, so the very next read on
-any process sees a different version and misses. One round trip reads both the
-version and the answer.
+Each cached answer is stored with the versions of what it depends on at the time it
+was rendered: names an app chooses ("journal:<user id>" for a user's journal; for
+signals the unfiltered answers, each pair and each signal: signals/cache_versions.py).
+A write replaces the versions of what it changed with a new unique token in the
+shared cache, so the very next read of an answer that may contain the change, on any
+process, sees a different version and misses; other answers stay cached. One round
+trip reads the versions and the answer.
 
 Two layers share the versions:
 
@@ -24,13 +26,14 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.client import responses
 from typing import Any, Protocol
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.http.cookie import parse_cookie
 from django.utils.http import parse_etags
@@ -53,11 +56,14 @@ KEY_ENVIRON = "alphaforge.anonymous_cache_key"
 UNSTORED_HEADERS = frozenset({"x-cache", "x-response-time", "date"})
 
 
-# Path prefix -> namespace of the public answers under it, registered by their app
-# (AppConfig.ready). Every view under such a prefix must take the default rate
-# limits: the fast path counts every anonymous GET there, also one for an unknown
-# path (checked in api/tests/test_caching.py).
-PUBLIC_PREFIXES: dict[str, str] = {}
+# The version names an answer depends on, from its path and query (the last value
+# of each parameter, as Django reads it).
+VersionsOf = Callable[[str, Mapping[str, str]], tuple[str, ...]]
+# Path prefix -> (namespace, versions) of the public answers under it, registered by
+# their app (AppConfig.ready). Every view under such a prefix must take the default
+# rate limits: the fast path counts every anonymous GET there, also one for an
+# unknown path (checked in api/tests/test_caching.py).
+PUBLIC_PREFIXES: dict[str, tuple[str, VersionsOf]] = {}
 
 
 class HitTimer(Protocol):
@@ -81,9 +87,11 @@ class HitTimer(Protocol):
 _hit_timer: HitTimer | None = None
 
 
-def register_public_prefix(prefix: str, namespace: str) -> None:
-    """Anonymous GETs under `prefix` may be served by the WSGI fast path."""
-    PUBLIC_PREFIXES[prefix] = namespace
+def register_public_prefix(prefix: str, namespace: str, versions: VersionsOf) -> None:
+    """Anonymous GETs under `prefix` may be served by the WSGI fast path; their
+    answers are stored under `namespace` and depend on the `versions` of their
+    path and query (the same function for the fast path and the views)."""
+    PUBLIC_PREFIXES[prefix] = (namespace, versions)
 
 
 def install_hit_timer(timer: HitTimer | None) -> None:
@@ -91,18 +99,25 @@ def install_hit_timer(timer: HitTimer | None) -> None:
     _hit_timer = timer
 
 
-def _public_namespace(path: str) -> str | None:
-    for prefix, namespace in PUBLIC_PREFIXES.items():
+def _public(path: str) -> tuple[str, VersionsOf] | None:
+    for prefix, public in PUBLIC_PREFIXES.items():
         if path.startswith(prefix):
-            return namespace
+            return public
     return None
 
 
-def _version_key(namespace: str) -> str:
-    return f"version:{namespace}"
+def _version_key(name: str) -> str:
+    return f"version:{name}"
 
 
-# Namespaces whose bump failed (cache unreachable) in this process: bumped again
+def _version_ttl() -> int:
+    """Versions expire (a signal's own version would otherwise live for ever); a
+    missing version reads as a new token, so expiry costs a miss, never a stale
+    hit. They outlive the answers stored under them."""
+    return settings.CACHE_TTL * 2
+
+
+# Versions whose bump failed (cache unreachable) in this process: bumped again
 # before this process's next cache read, so that answers cached before the outage
 # are not served as fresh once the cache is back. (Between the cache's return and
 # that read, other processes may still serve them, at most for CACHE_TTL.)
@@ -110,31 +125,34 @@ _unbumped: set[str] = set()
 _unbumped_lock = threading.Lock()
 
 
-def _bump(namespace: str) -> bool:
+def _bump(names: set[str]) -> bool:
     with _unbumped_lock:  # a late success must not clear another thread's failure
         if cache_available():
+            token = uuid.uuid4().hex
             try:
-                cache.set(_version_key(namespace), uuid.uuid4().hex, None)
+                cache.set_many(
+                    {_version_key(name): token for name in names}, _version_ttl()
+                )
             except Exception:
                 cache_failed()
             else:
-                _unbumped.discard(namespace)
+                _unbumped.difference_update(names)
                 return True
-        _unbumped.add(namespace)
+        _unbumped.update(names)
         return False
 
 
-def cache_bump(namespace: str) -> None:
-    """Invalidate every cached answer of the namespace on every process."""
-    if not _bump(namespace):  # the cache being down must not fail the write itself
-        logger.error("could not bump cache version of %s; retried later", namespace)
+def cache_bump(*names: str) -> None:
+    """Invalidate, on every process, every cached answer depending on a version
+    of these names."""
+    if not _bump(set(names)):  # the cache being down must not fail the write
+        logger.error("could not bump %d cache versions; retried later", len(names))
 
 
 def _bump_pending() -> None:
-    for namespace in list(_unbumped):
-        if not _bump(namespace):
-            return  # still down: the rest waits for the next read
-        logger.warning("cache version of %s bumped after an outage", namespace)
+    pending = set(_unbumped)
+    if _bump(pending):
+        logger.warning("%d cache versions bumped after an outage", len(pending))
 
 
 def _digest(*parts: object) -> str:
@@ -150,32 +168,36 @@ def _response_key(namespace: str, request: Request) -> str:
     return f"resp:{namespace}:{_digest(origin, request.path, query, media)}"
 
 
-def _version_start(version_key: str) -> str | None:
-    """The namespace's version, created when missing (add() keeps a racing bump);
-    None when the cache cannot be reached."""
-    version = uuid.uuid4().hex
+def _versions_start(keys: list[str]) -> tuple[str, ...] | None:
+    """The versions, each created when missing (add() keeps a racing bump); None
+    when the cache cannot be reached."""
     try:
-        cache.add(version_key, version, None)
-        return cache.get(version_key, version)
+        for key in keys:
+            cache.add(key, uuid.uuid4().hex, _version_ttl())
+        found = cache.get_many(keys)
     except Exception:
         cache_failed()
         return None
+    versions = tuple(found.get(key) for key in keys)
+    return None if None in versions else versions
 
 
-def _read(version_key: str, key: str) -> tuple[Any, Any, bool]:
-    """The namespace's version, the stored entry, and whether the cache answered
-    (a missing version and an unreachable cache are different things)."""
+def _read(keys: list[str], key: str) -> tuple[tuple[str, ...] | None, Any, bool]:
+    """The versions (None when one is missing), the stored entry, and whether the
+    cache answered (a missing version and an unreachable cache are different
+    things)."""
     if _unbumped and cache_available():
         _bump_pending()
     if not cache_available():
         return None, None, False
     try:
-        found = cache.get_many([version_key, key])
+        found = cache.get_many([*keys, key])
     except Exception:
         cache_failed()
         logger.warning("cache unavailable, serving from the database")
         return None, None, False
-    return found.get(version_key), found.get(key), True
+    versions = tuple(found.get(name) for name in keys)
+    return (None if None in versions else versions), found.get(key), True
 
 
 def _store(key: str, entry: tuple) -> None:
@@ -188,14 +210,34 @@ def _store(key: str, entry: tuple) -> None:
         logger.warning("cache unavailable, answer not stored")
 
 
+def _scope(
+    request: Request, namespace: Callable[[Request], str] | None
+) -> tuple[str, list[str]]:
+    """Where the answer is stored and the keys of the versions it depends on."""
+    if namespace is None:
+        public = _public(request.path_info)
+        if public is None:
+            raise ImproperlyConfigured(f"no public prefix for {request.path_info}")
+        space, versions_of = public
+        names = versions_of(request.path_info, request.query_params)
+    else:
+        space = namespace(request)
+        names = (space,)
+    return space, [_version_key(name) for name in names]
+
+
 def cached_response(
-    namespace: Callable[[Request], str], *, public: bool = False
+    namespace: Callable[[Request], str] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Serve a GET handler's rendered JSON bytes from the shared cache.
 
-    `public`: the answer is the same for every caller (no per-user namespace), so
-    AnonymousCacheMiddleware may also keep the final response for anonymous reads.
+    With `namespace` (e.g. the caller's own journal) the answer depends on that one
+    version. Without, the answer is public, the same for every caller: its
+    namespace and versions are those its app registered for the path
+    (register_public_prefix), and AnonymousCacheMiddleware may also keep the final
+    response for the fast path's anonymous reads.
     """
+    public = namespace is None
 
     def decorator(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
@@ -206,32 +248,32 @@ def cached_response(
                 or request.accepted_renderer.format != "json"  # no HTML forms
             ):
                 return handler(view, request, *args, **kwargs)
-            space = namespace(request)
-            version_key, key = _version_key(space), _response_key(space, request)
-            version, stored, reachable = _read(version_key, key)
-            if version is not None and stored and stored[0] == version:
+            space, version_keys = _scope(request, namespace)
+            key = _response_key(space, request)
+            versions, stored, reachable = _read(version_keys, key)
+            if versions is not None and stored and stored[0] == versions:
                 _, status, content_type, content = stored
                 hit = HttpResponse(content, status=status, content_type=content_type)
                 hit["X-Cache"] = "HIT"
                 RESPONSE_CACHE.labels("hit").inc()
                 if public:
-                    request._request.public_cache_version = version
+                    request._request.public_cache_version = versions
                 return hit
-            if reachable and version is None:
+            if reachable and versions is None:
                 # Settled before the handler reads the database: a write that
                 # commits after this moment bumps past it, so an answer rendered
                 # from older rows is never stored under a newer version.
-                version = _version_start(version_key)
+                versions = _versions_start(version_keys)
             response = handler(view, request, *args, **kwargs)
             response["X-Cache"] = "MISS"
             if reachable:
                 RESPONSE_CACHE.labels("miss").inc()
-            if response.status_code == 200 and version is not None:
+            if response.status_code == 200 and versions is not None:
                 if public:
-                    request._request.public_cache_version = version
+                    request._request.public_cache_version = versions
 
                 def store(rendered: Response) -> None:
-                    entry = (version, 200, rendered["Content-Type"], rendered.content)
+                    entry = (versions, 200, rendered["Content-Type"], rendered.content)
                     _store(key, entry)
 
                 response.add_post_render_callback(store)
@@ -288,18 +330,19 @@ def _anonymous_key(namespace: str, environ: dict[str, Any]) -> str:
 
 
 def _read_and_count(
-    version_key: str, key: str, environ: dict[str, Any]
-) -> tuple[Any, Any, int | None]:
-    """The namespace's version, the anonymous entry, and this request's number in
-    its client's anonymous rate-limit minute, in one round trip on Redis; the count
-    is None when the cache cannot be reached (the limit then fails open)."""
+    version_keys: list[str], key: str, environ: dict[str, Any]
+) -> tuple[tuple[str, ...] | None, Any, int | None]:
+    """The versions (None when one is missing), the anonymous entry, and this
+    request's number in its client's anonymous rate-limit minute, in one round trip
+    on Redis; the count is None when the cache cannot be reached (the limit then
+    fails open)."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     count_key, expiry = throttling.anonymous_key(environ)
     if not isinstance(backend, RedisCache):  # no pipelines: one call after another
-        version, stored, reachable = _read(version_key, key)
+        versions, stored, reachable = _read(version_keys, key)
         if not reachable:
             return None, None, None
-        return version, stored, throttling.count(count_key)
+        return versions, stored, throttling.count(count_key)
     if _unbumped and cache_available():
         _bump_pending()
     if not cache_available():
@@ -307,20 +350,17 @@ def _read_and_count(
     try:
         client = backend.client
         pipeline = client.get_client(write=True).pipeline(transaction=False)
-        pipeline.mget(client.make_key(version_key), client.make_key(key))
+        pipeline.mget(*(client.make_key(k) for k in [*version_keys, key]))
         counter = client.make_key(count_key)
         pipeline.incr(counter)
         pipeline.expire(counter, expiry)
-        (version, stored), count, _ = pipeline.execute()
+        (*found, stored), count, _ = pipeline.execute()
     except Exception:
         cache_failed()
         logger.warning("cache unavailable, serving from the database")
         return None, None, None
-    return (
-        None if version is None else client.decode(version),
-        None if stored is None else client.decode(stored),
-        count,
-    )
+    versions = None if None in found else tuple(client.decode(value) for value in found)
+    return versions, None if stored is None else client.decode(stored), count
 
 
 # What a 304 repeats of the stored answer (RFC 9110 15.4.5).
@@ -358,23 +398,26 @@ class AnonymousCacheApp:
         self.application = application
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
-        namespace = _public_namespace(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        public = _public(path)
         if not (
             settings.ENABLE_CACHE
-            and namespace is not None
+            and public is not None
             and environ.get("REQUEST_METHOD") == "GET"
             and _anonymous(environ)
         ):
             return self.application(environ, start_response)
         started = time.perf_counter()
+        namespace, versions_of = public
         key = _anonymous_key(namespace, environ)
-        version_key = _version_key(namespace)
-        version, stored, count = _read_and_count(version_key, key, environ)
+        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        version_keys = [_version_key(name) for name in versions_of(path, query)]
+        versions, stored, count = _read_and_count(version_keys, key, environ)
         if (
-            version is not None
+            versions is not None
             and isinstance(stored, tuple)
             and len(stored) == 5  # an entry of another format is a miss
-            and stored[0] == version
+            and stored[0] == versions
             and count is not None
             and count <= settings.RATE_LIMIT_PER_MINUTE
         ):
@@ -390,7 +433,7 @@ class AnonymousCacheApp:
                     route,
                     status,
                     started,
-                    path=environ.get("PATH_INFO", ""),
+                    path=path,
                     secure=_secure(environ),
                     body_bytes=len(content),
                 )
@@ -410,7 +453,7 @@ class AnonymousCacheMiddleware:
     It sits outside compression and the security headers, so what it keeps is the
     response exactly as sent (compressed body, every header but the per-request
     ones), once per Accept / Accept-Encoding, under the version the
-    `cached_response(public=True)` handler saw when it rendered or served it.
+    public `cached_response()` handler saw when it rendered or served it.
     Without the WSGI wrapper (ASGI, the test client) it does nothing.
     """
 

@@ -9,10 +9,10 @@ class SignalsConfig(AppConfig):
         from api.caching import register_public_prefix
         from api.schema import register_examples
 
+        from .cache_versions import SIGNALS_NAMESPACE, answer_versions
         from .schema_examples import EXAMPLES
-        from .services import SIGNALS_NAMESPACE
 
         register_examples(EXAMPLES)
 
         # Every view under it takes the default rate limits (api/tests/test_caching.py).
-        register_public_prefix("/api/signals/", SIGNALS_NAMESPACE)
+        register_public_prefix("/api/signals/", SIGNALS_NAMESPACE, answer_versions)

@@ -13,11 +13,11 @@ from django.dispatch import Signal as Event
 from django.utils import timezone
 
 from api.bulk import bulk_batch_size
-from api.caching import cache_bump
 from api.validators import NUL_MESSAGE, decimal_fits, json_has_nul, overflow_message
 from events.models import EventType
 from events.services import events_record
 
+from .cache_versions import signals_changed
 from .choices import Status
 from .models import Signal
 from .pricing import pip_size, pips, risk_reward
@@ -27,15 +27,9 @@ DUPLICATE_MESSAGE = "A signal for this pair, timeframe, strategy and timestamp e
 # The inputs each derived value comes from: a value past its column is their fault.
 DERIVED_FROM = {"risk_reward": ("stop_loss", "take_profit"), "pips": ("exit_price",)}
 logger = logging.getLogger(__name__)
-SIGNALS_NAMESPACE = "signals"  # the response cache's namespace of signal answers
 # Sent inside the deleting transaction, before the rows go, with `ids`: apps that
 # keep answers about those signals (the journal) invalidate them on commit.
 signals_deleting = Event()
-
-
-def signals_cache_bump() -> None:
-    """Invalidate every cached signal answer, on every process."""
-    cache_bump(SIGNALS_NAMESPACE)
 
 
 def _details(signals: Sequence[Signal]) -> list[dict[str, Any]]:
@@ -152,7 +146,7 @@ def signals_insert(*, signals: Sequence[Signal]) -> list[Signal]:
                 signals, batch_size=bulk_batch_size(len(Signal._meta.concrete_fields))
             )
             signals_record(signals=created, types=[EventType.CREATED] * len(created))
-            transaction.on_commit(signals_cache_bump)
+            signals_changed(pairs=[signal.pair for signal in created])
     except IntegrityError as error:
         # A concurrent writer took a key between the check and the insert.
         raise BulkError(
@@ -175,6 +169,7 @@ def signals_bulk_update(*, changes: Sequence[tuple[int, dict[str, Any]]]) -> int
             .order_by("pk")
         }
         signals, was = [], {pk: signal.status for pk, signal in by_id.items()}
+        pairs = {signal.pair for signal in by_id.values()}  # before the changes
         for pk, data in changes:
             signal = by_id[pk]
             for name, value in data.items():
@@ -192,7 +187,9 @@ def signals_bulk_update(*, changes: Sequence[tuple[int, dict[str, Any]]]) -> int
         signals_record(
             signals=signals, types=[_change_type(was[s.pk], s) for s in signals]
         )
-        transaction.on_commit(signals_cache_bump)
+        signals_changed(
+            pairs=pairs | {signal.pair for signal in signals}, ids=list(by_id)
+        )
     return len(signals)
 
 
@@ -215,18 +212,20 @@ def signal_save(*, signal: Signal) -> Signal:
     if errors:
         raise BulkError({"0": errors})
     with transaction.atomic():
-        was = (
+        was_status, was_pair = (
             Signal.objects.select_for_update()
             .filter(pk=signal.pk)
-            .values_list("status", flat=True)
+            .values_list("status", "pair")
             .first()
             if signal.pk
             else None
-        )
+        ) or (None, signal.pair)
         signal.save()
-        kind = EventType.CREATED if was is None else _change_type(was, signal)
+        kind = EventType.CREATED
+        if was_status is not None:
+            kind = _change_type(was_status, signal)
         signals_record(signals=[signal], types=[kind])
-        transaction.on_commit(signals_cache_bump)
+        signals_changed(pairs={was_pair, signal.pair}, ids=[signal.pk])
     return signal
 
 
@@ -234,10 +233,11 @@ def signals_delete(*, queryset: Any) -> int:
     """Delete signals and invalidate cached answers: the signals', and those of
     apps that keep answers about them (signals_deleting)."""
     with transaction.atomic():
-        ids = list(queryset.values_list("pk", flat=True))
+        rows = list(queryset.values_list("pk", "pair"))
+        ids = [pk for pk, _ in rows]
         signals_deleting.send(sender=Signal, ids=ids)
         deleted, _ = Signal.objects.filter(pk__in=ids).delete()
-        transaction.on_commit(signals_cache_bump)
+        signals_changed(pairs={pair for _, pair in rows}, ids=ids)
     return deleted
 
 
@@ -372,5 +372,5 @@ def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
         # The rows as stored, in one query: resolutions carry only what changed.
         stored = list(Signal.objects.filter(pk__in=written).order_by("pk"))
         signals_record(signals=stored, types=[EventType.RESOLVED] * len(stored))
-        transaction.on_commit(signals_cache_bump)
+        signals_changed(pairs={signal.pair for signal in stored}, ids=written)
     return len(written)

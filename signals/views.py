@@ -35,11 +35,6 @@ from .serializers import (
     SignalSerializer,
     SignalStatsSerializer,
 )
-from .services import SIGNALS_NAMESPACE
-
-
-def signals_namespace(request: Request) -> str:
-    return SIGNALS_NAMESPACE
 
 
 @extend_schema_view(
@@ -80,11 +75,11 @@ class SignalViewSet(
             else SignalSerializer
         )
 
-    @cached_response(signals_namespace, public=True)
+    @cached_response()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @cached_response(signals_namespace, public=True)
+    @cached_response()
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
@@ -114,7 +109,7 @@ class SignalViewSet(
         responses=SignalFeedSerializer(many=True),
     )
     @action(detail=False, methods=["get"])
-    @cached_response(signals_namespace, public=True)
+    @cached_response()
     def feed(self, request: Request) -> Response:
         return super().list(request)
 
@@ -124,7 +119,7 @@ class SignalViewSet(
         responses=SignalStatsSerializer,
     )
     @action(detail=False, methods=["get"])
-    @cached_response(signals_namespace, public=True)
+    @cached_response()
     def stats(self, request: Request) -> Response:
         queryset = self.filter_queryset(Signal.objects.all())
         return Response(queryset.stats())
