@@ -3,6 +3,7 @@ exact across real processes, expiry, and culling that is not a scan per write.""
 
 import multiprocessing
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,6 +160,22 @@ def test_increments_from_several_processes_are_all_counted(tmp_path: Path) -> No
     assert store.get("shared") == 2000
     assert store.count("counted", 60) == 2001
     assert store.incr("shared") == 2001  # the parent's connection still works
+
+
+def test_increments_from_several_threads_are_all_counted(tmp_path: Path) -> None:
+    store = backend(tmp_path / "threads.sqlite3")
+    store.set("shared", 0, None)
+
+    def work() -> None:
+        for _ in range(200):
+            store.incr("shared")
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.get("shared") == 1600
 
 
 def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
