@@ -1,6 +1,6 @@
 .PHONY: run test lint audit
 
-run:  ## serve on http://127.0.0.1:8000 with SQLite, a shared file cache and demo data
+run:  ## serve on http://127.0.0.1:8000 with SQLite, a shared SQLite cache and demo data
 	scripts/run.sh
 
 test:  ## the whole suite, on SQLite and on PostgreSQL (with a real Redis)

@@ -72,11 +72,23 @@ def redis_cache(settings, redis_url: str) -> Iterator[None]:  # type: ignore[no-
     cache.delete_pattern("*")
 
 
-@pytest.fixture(params=["locmem", "redis"])
+@pytest.fixture
+def local_cache(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The embedded default's SQLite cache, in a file of this test's own."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "api.local_cache.LocalCache",
+            "LOCATION": tmp_path / "cache.sqlite3",
+        }
+    }
+
+
+@pytest.fixture(params=["locmem", "redis", "local"])
 def any_cache(request):  # type: ignore[no-untyped-def]
-    """The test runs twice: on the private in-memory cache and on a real Redis."""
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
+    """The test runs three times: on the private in-memory cache, on a real Redis
+    and on the embedded default's SQLite store."""
+    if request.param != "locmem":
+        request.getfixturevalue(f"{request.param}_cache")
 
 
 # A real Redis client pointed at a closed loopback port: a cache that is down.

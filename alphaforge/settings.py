@@ -1,8 +1,9 @@
 """AlphaForge settings: one module, configured by environment variables.
 
 With no variables set the project runs on laptop-safe defaults: DEBUG on, an embedded
-SQLite database and a file-based cache every local process shares. Production sets at
-least DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
+SQLite database and a SQLite cache (api.local_cache) every local process shares.
+Production sets at least DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
+REDIS_URL.
 """
 
 import os
@@ -152,7 +153,7 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: Redis when REDIS_URL is set, else a file cache shared by every local process.
+# Cache: Redis when REDIS_URL is set, else a SQLite store every local process shares.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -170,8 +171,10 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django_prometheus.cache.backends.filebased.FileBasedCache",
-            "LOCATION": VAR_DIR / "cache",
+            # One SQLite file (WAL) every local process shares; counts its gets
+            # in django-prometheus' django_cache_* series like the other backends.
+            "BACKEND": "api.local_cache.LocalCache",
+            "LOCATION": VAR_DIR / "cache.sqlite3",
             "KEY_PREFIX": "af",
             "OPTIONS": {"MAX_ENTRIES": 20000},
         }

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from .cache_breaker import cache_available, cache_failed
+from .local_cache import LocalCache
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
@@ -56,8 +57,9 @@ def increment(key: str, expiry: int = EXPIRY) -> int:
     """Atomically count one more request under `key`, which lives `expiry` seconds
     after its last increment.
 
-    On Redis INCR and EXPIRE go in one pipelined round trip; other caches add then
-    incr (their expiry runs from the first increment).
+    On Redis INCR and EXPIRE go in one pipelined round trip; on the embedded
+    default's SQLite store one upsert; other caches add then incr (their expiry, and
+    the SQLite store's, runs from the first increment).
     """
     cache = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(cache, RedisCache):
@@ -67,6 +69,8 @@ def increment(key: str, expiry: int = EXPIRY) -> int:
         pipeline.incr(name)
         pipeline.expire(name, expiry)
         return pipeline.execute()[0]
+    if isinstance(cache, LocalCache):
+        return cache.count(key, expiry)
     try:
         cache.add(key, 0, expiry)
         return cache.incr(key)
