@@ -15,6 +15,15 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled"
 
 
+class SkipReason(models.TextChoices):
+    """Why the generator made no signal for a pair."""
+
+    NO_MARKET_DATA = "no market data"
+    NOT_ENOUGH_CANDLES = "not enough candles"
+    NO_SETUP = "no setup"
+    ALREADY_GENERATED = "already generated"
+
+
 class Outcome(models.TextChoices):
     PENDING = "pending"
     WIN = "win"

@@ -15,15 +15,15 @@ from django.conf import settings
 from market.providers import CandleWindow, MarketDataProvider, provider_for
 
 from . import indicators, strategy
+from .choices import SkipReason
 from .models import Signal
 from .pricing import levels_error
 from .services import BulkError, signals_insert
 
-NO_MARKET_DATA = "no market data"
-NOT_ENOUGH_CANDLES = "not enough candles"
-NO_SETUP = "no setup"
-ALREADY_GENERATED = "already generated"
-SKIP_REASONS = (NO_MARKET_DATA, NOT_ENOUGH_CANDLES, NO_SETUP, ALREADY_GENERATED)
+NO_MARKET_DATA = SkipReason.NO_MARKET_DATA.value
+NOT_ENOUGH_CANDLES = SkipReason.NOT_ENOUGH_CANDLES.value
+NO_SETUP = SkipReason.NO_SETUP.value
+ALREADY_GENERATED = SkipReason.ALREADY_GENERATED.value
 PRICE_STEP = Decimal("0.00000001")
 
 

@@ -8,7 +8,7 @@ from api.validators import validate_json_without_nul
 from market.choices import Timeframe
 from market.validators import pair_validator
 
-from .generation import SKIP_REASONS
+from .choices import SkipReason
 from .models import Signal
 from .pricing import levels_error
 from .querysets import MINIMAL_FIELDS
@@ -219,7 +219,7 @@ class GenerateRequestSerializer(serializers.Serializer):
 
 class SkippedPairSerializer(serializers.Serializer):
     pair = serializers.CharField()
-    reason = serializers.ChoiceField(choices=SKIP_REASONS)
+    reason = serializers.ChoiceField(choices=SkipReason.values)
 
 
 class GenerateResultSerializer(serializers.Serializer):

@@ -22,7 +22,6 @@ from api.permissions import ReadAnyoneWriteStaffOrPermitted
 
 from . import services
 from .filters import SignalFilter, SignalListFilter
-from .generation import signals_generate
 from .models import Signal
 from .serializers import (
     BulkUpdateResultSerializer,
@@ -138,6 +137,10 @@ class SignalViewSet(
     def generate(self, request: Request) -> Response:
         serializer = GenerateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Imported here: the generator and numpy load in the web process only once
+        # it generates, so workers that only serve reads stay small.
+        from .generation import signals_generate
+
         result = signals_generate(**serializer.validated_data)
         return Response(
             {

@@ -4,7 +4,8 @@ hands each subscription with due deliveries to a sender task."""
 
 from celery import shared_task
 
-from .services import deliveries_dispatch, deliveries_send, subscriptions_due
+from .sending import deliveries_send
+from .services import deliveries_dispatch, subscriptions_due
 
 
 @shared_task(name="webhooks.sweep")

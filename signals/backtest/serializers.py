@@ -7,7 +7,6 @@ from rest_framework import serializers
 
 from market.choices import Timeframe
 from market.validators import pair_validator
-from signals.generation import strategy_params
 from signals.models import Backtest
 
 from . import folds as wf
@@ -84,6 +83,8 @@ class BacktestRequestSerializer(serializers.Serializer):
     def validate_optimize(self, value: str | None) -> str | None:
         if not value:
             return None
+        from signals.generation import strategy_params  # numpy: only when asked
+
         try:
             wf.grid_params(wf.grid_parse(value), strategy_params())
         except ValueError as error:

@@ -13,7 +13,6 @@ from .serializers import (
     BacktestRequestSerializer,
     BacktestSerializer,
 )
-from .services import backtest_create
 
 
 @extend_schema_view(
@@ -38,6 +37,9 @@ class BacktestViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         options = BacktestRequestSerializer(data=request.data)
         options.is_valid(raise_exception=True)
+        # Imported here: the backtest and numpy load only in a process that runs one.
+        from .services import backtest_create
+
         backtest = backtest_create(options=options.validated_data, user=request.user)
         return Response(
             {"id": backtest.pk, "status": backtest.status},

@@ -22,9 +22,7 @@ PAIRS = ("EUR/USD", "GBP/USD", "USD/JPY")
 
 
 def test_an_answer_depends_on_its_pairs_or_on_every_signal():
-    assert answer_versions("/api/signals/7/", {"pair": "EUR/USD"}) == (
-        "signals:id:7",
-    )
+    assert answer_versions("/api/signals/7/", {"pair": "EUR/USD"}) == ("signals:id:7",)
     assert answer_versions("/api/signals/007/", {}) == ("signals:id:7",)
     assert answer_versions("/api/signals/", {"pair": "GBP/USD, EUR/USD"}) == (
         "signals:pair:EUR/USD",

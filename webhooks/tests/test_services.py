@@ -7,7 +7,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from events.services import events_record
-from webhooks import services
+from webhooks import sending, services
 from webhooks.models import DeliveryState, SubscriptionState, WebhookDelivery
 from webhooks.tests.receiver import receiver
 
@@ -25,7 +25,7 @@ def _webhook_settings(settings):  # type: ignore[no-untyped-def]
 def send_until_idle(subscription_id: int) -> int:
     """What the sweep does every second, with every retry due at once."""
     attempted = 0
-    while sent := services.deliveries_send(subscription_id=subscription_id):
+    while sent := sending.deliveries_send(subscription_id=subscription_id):
         attempted += sent
     return attempted
 
@@ -63,7 +63,7 @@ def test_a_410_disables_the_subscription(user):
         subscription = subscribe(user, hook.url)
         events_record(events=[("signal.created", SIGNAL)])
         services.deliveries_dispatch()
-        services.deliveries_send(subscription_id=subscription.id)
+        sending.deliveries_send(subscription_id=subscription.id)
     subscription.refresh_from_db()
     assert subscription.state == SubscriptionState.DISABLED
     assert WebhookDelivery.objects.get().state == DeliveryState.FAILED
@@ -87,9 +87,9 @@ def test_after_the_last_attempt_the_delivery_fails_and_can_be_retried(user, sett
 def test_backoff_doubles_with_jitter_and_honours_retry_after(settings):
     settings.WEBHOOK_RETRY_BASE_SECONDS = 5
     for attempts, expected in [(1, 5), (2, 10), (3, 20), (5, 80)]:
-        wait = services.retry_delay(attempts, None).total_seconds()
+        wait = sending.retry_delay(attempts, None).total_seconds()
         assert 0.8 * expected <= wait <= 1.2 * expected
-    assert services.retry_delay(1, 120).total_seconds() == 120
+    assert sending.retry_delay(1, 120).total_seconds() == 120
 
 
 def test_only_matching_events_are_delivered(user):
@@ -110,7 +110,7 @@ def test_only_matching_events_are_delivered(user):
             ]
         )
         services.deliveries_dispatch()
-        services.deliveries_send(subscription_id=subscription.id)
+        sending.deliveries_send(subscription_id=subscription.id)
     assert len(hook.requests) == 1
     assert json.loads(hook.requests[0][1])["data"] == SIGNAL
 
@@ -135,7 +135,7 @@ def test_a_url_that_turned_private_is_not_called_at_delivery(user, settings):
         settings.WEBHOOK_ALLOW_PRIVATE = False  # its name now resolves to loopback
         events_record(events=[("signal.created", SIGNAL)])
         services.deliveries_dispatch()
-        services.deliveries_send(subscription_id=subscription.id)
+        sending.deliveries_send(subscription_id=subscription.id)
     assert hook.requests == []
     delivery = WebhookDelivery.objects.get()
     assert "public" in delivery.last_error and delivery.last_status is None
@@ -148,7 +148,7 @@ def test_a_slow_receiver_times_out_and_is_retried_later(user, settings):
         subscription = subscribe(user, hook.url)
         events_record(events=[("signal.created", SIGNAL)])
         services.deliveries_dispatch()
-        assert services.deliveries_send(subscription_id=subscription.id) == 1
+        assert sending.deliveries_send(subscription_id=subscription.id) == 1
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == DeliveryState.PENDING and delivery.attempts == 1
     assert "Timeout" in delivery.last_error and delivery.next_attempt_at is not None
@@ -163,7 +163,7 @@ def test_a_failing_receiver_holds_back_its_other_deliveries_until_the_retry(
         events_record(events=[("signal.created", SIGNAL)] * 5)
         services.deliveries_dispatch()
         # One attempt, not five: the other four wait for the same retry time.
-        assert services.deliveries_send(subscription_id=subscription.id) == 1
+        assert sending.deliveries_send(subscription_id=subscription.id) == 1
     assert len(hook.requests) == 1
     waiting = WebhookDelivery.objects.filter(state=DeliveryState.PENDING)
     first = waiting.order_by("event_id").first()
