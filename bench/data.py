@@ -95,6 +95,15 @@ def load_journal(
     started = time.monotonic()
     try:
         count = dataset.load_journal(db_url, owner_id=data.trader_id, entries=entries)
+        # The raw load bypassed the services: compute the maintained statistics.
+        subprocess.run(
+            [PYTHON, "manage.py", "recompute_journal", "--stats-only"]
+            + ["--user", str(data.trader_id)],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": db_url, "DEBUG": "true"},
+            check=True,
+            timeout=600,
+        )
     except Exception as error:  # the journal app is still being written
         data.journal_missing = f"not measured: journal load failed ({error})"
     else:

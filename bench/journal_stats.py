@@ -2,12 +2,16 @@
 
     DATABASE_URL=postgres://… python bench/journal_stats.py [N] [--keep]
 
-Creates N (default 100,000) journal entries for one user with bulk_create, runs
-ANALYZE, then times `JournalEntry.objects.for_owner(user).stats()` (uncached: the
-queryset method itself, all three statements) and, as a floor, the same rows' plain
-`SELECT count(*), sum(pnl) … WHERE owner_id = …`. Each figure is the median of 10 runs
-after one warm-up; the ratio says what the windows and GROUP BYs cost on top of one
-scan. The bench user and its entries are deleted afterwards unless --keep is given.
+Creates N (default 100,000) journal entries for one user with bulk_create, rebuilds
+the owner's maintained statistics (journal.rollup: the load bypassed the services),
+runs ANALYZE, then times, uncached (the queryset method itself):
+- new: `JournalEntry.objects.for_owner(user).stats()`, answered from the rollup and
+  the running columns;
+- old: the same with a no-op filter (`id >= 0`), which takes the window-function
+  statements every filtered request still runs;
+and, as a floor, the same rows' plain `SELECT count(*), sum(pnl) … WHERE owner_id = …`.
+Each figure is the median of 10 runs after one warm-up. The bench user and its
+entries are deleted afterwards unless --keep is given.
 """
 
 import os
@@ -40,6 +44,7 @@ from django.utils import timezone  # noqa: E402
 
 from api.bulk import MAX_BIND_PARAMS  # noqa: E402
 from journal.models import JournalEntry  # noqa: E402
+from journal.rollup import rollup_rebuild  # noqa: E402
 from journal.services import entry_derive  # noqa: E402
 
 RUNS = 10
@@ -100,9 +105,14 @@ def main() -> None:
     size = MAX_BIND_PARAMS // len(JournalEntry._meta.concrete_fields)
     with transaction.atomic():
         JournalEntry.objects.bulk_create(entries, batch_size=size)
+    print(f"created {n:,} entries in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    with transaction.atomic():
+        rollup_rebuild(owner_id=user.id)
+    print(f"rebuilt the maintained stats in {time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE journal_journalentry")
-    print(f"created {n:,} entries in {time.perf_counter() - started:.1f} s")
+        cursor.execute("ANALYZE journal_journalrollup")
 
     queries: list[tuple[float, str]] = []  # the statements of one stats() call
 
@@ -114,9 +124,13 @@ def main() -> None:
             queries.append(((time.perf_counter() - began) * 1000, sql))
 
     entries_qs = JournalEntry.objects.for_owner(user.id)
+    old_qs = entries_qs.filter(id__gte=0)
     with connection.execute_wrapper(timed):
-        stats = entries_qs.stats()
-    stats_ms = median_ms(lambda: entries_qs.stats())
+        stats = old_qs.stats()
+    if stats != entries_qs.stats():
+        sys.exit("the maintained stats differ from the statements' answer")
+    stats_ms = median_ms(lambda: old_qs.stats())
+    new_ms = median_ms(lambda: entries_qs.stats())
 
     def floor() -> None:
         with connection.cursor() as cursor:
@@ -130,15 +144,18 @@ def main() -> None:
     floor_ms = median_ms(floor)
     print(
         f"stats of {stats['total_trades']:,} entries "
-        f"({stats['closed_trades']:,} closed): "
-        f"{len(queries)} queries, median {stats_ms:.1f} ms over {RUNS} runs"
+        f"({stats['closed_trades']:,} closed), medians over {RUNS} runs:\n"
+        f"  old, window statements ({len(queries)} queries): {stats_ms:.1f} ms"
     )
     for name, (ms, _) in zip(("summary", "by_pair", "by_month"), queries, strict=True):
         print(f"  {name:>8}: {ms:7.1f} ms (one run)")
     print(
         f"floor, SELECT count(*), sum(pnl) of the same rows: median {floor_ms:.1f} ms"
     )
-    print(f"ratio stats / floor: {stats_ms / floor_ms:.1f}x")
+    print(f"new, maintained (1 query): {new_ms:.1f} ms")
+    print(f"ratio old / floor: {stats_ms / floor_ms:.2f}x")
+    print(f"ratio new / floor: {new_ms / floor_ms:.2f}x")
+    print(f"load average: {Path('/proc/loadavg').read_text().strip()}")
     if not keep:
         user.delete()
 

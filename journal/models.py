@@ -9,6 +9,12 @@ from signals.models import PRICE
 from .querysets import JournalEntryQuerySet
 from .trade import PIPS_DIGITS, PIPS_PLACES, PNL_DIGITS, PNL_PLACES, R_DIGITS, R_PLACES
 
+# Sums of many pnl values: room for 10**32 in money, the pnl column's 8 places.
+RUNNING = {"max_digits": 40, "decimal_places": PNL_PLACES}
+PIPS_SUM = {"max_digits": 40, "decimal_places": PIPS_PLACES}
+R_SUM = {"max_digits": 40, "decimal_places": R_PLACES}
+R_SQUARES = {"max_digits": 60, "decimal_places": 2 * R_PLACES}
+
 
 class JournalEntry(models.Model):
     # The (owner, …) indexes below lead with owner, so the FK needs none of its own.
@@ -54,6 +60,14 @@ class JournalEntry(models.Model):
     notes = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Kept by journal.rollup inside each write (PostgreSQL; null elsewhere and while
+    # open): after this entry in the owner's closing order (closed_at, id), the sum of
+    # pnl, its running peak (from 0), peak − equity, and the signed current streak
+    # (+k: k-th win in a row, −k: k-th loss in a row, 0: breakeven).
+    equity = models.DecimalField(**RUNNING, null=True, blank=True, editable=False)
+    peak = models.DecimalField(**RUNNING, null=True, blank=True, editable=False)
+    drawdown = models.DecimalField(**RUNNING, null=True, blank=True, editable=False)
+    streak = models.IntegerField(null=True, blank=True, editable=False)
 
     objects = JournalEntryQuerySet.as_manager()
 
@@ -101,6 +115,11 @@ class JournalEntry(models.Model):
                 fields=["owner", "pair", "closed_at"],
                 name="idx_journal_owner_pair",
             ),
+            # MAX(drawdown), MAX(streak) and MIN(streak) of an owner: one index probe.
+            models.Index(
+                fields=["owner", "drawdown"], name="idx_journal_owner_drawdown"
+            ),
+            models.Index(fields=["owner", "streak"], name="idx_journal_owner_streak"),
         ]
 
     def __str__(self) -> str:
@@ -109,3 +128,46 @@ class JournalEntry(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+
+class JournalRollup(models.Model):
+    """One owner's entries of one pair closed in one UTC month ("" while open), summed.
+
+    Kept by journal.rollup inside each write on PostgreSQL, so the unfiltered stats
+    add up a few hundred of these instead of every entry. Every column is a plain
+    aggregate of the bucket's entries (the stats' definitions, see querysets.py).
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False
+    )
+    pair = models.CharField(max_length=25)
+    month = models.CharField(max_length=7, blank=True)
+    entries = models.IntegerField()
+    closed = models.IntegerField()
+    wins = models.IntegerField()
+    losses = models.IntegerField()
+    breakevens = models.IntegerField()
+    total_pnl = models.DecimalField(**RUNNING, null=True)
+    gross_profit = models.DecimalField(**RUNNING, null=True)
+    gross_loss = models.DecimalField(**RUNNING, null=True)
+    win_pnl = models.DecimalField(**RUNNING, null=True)
+    loss_pnl = models.DecimalField(**RUNNING, null=True)
+    largest_win = models.DecimalField(**RUNNING, null=True)
+    largest_loss = models.DecimalField(**RUNNING, null=True)
+    total_pips = models.DecimalField(**PIPS_SUM, null=True)
+    r_count = models.IntegerField()
+    r_sum = models.DecimalField(**R_SUM, null=True)
+    r_squares = models.DecimalField(**R_SQUARES, null=True)
+    r_min = models.DecimalField(**R_SUM, null=True)
+    r_max = models.DecimalField(**R_SUM, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "pair", "month"], name="journal_rollup_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.pair} {self.month or 'open'}"

@@ -9,6 +9,7 @@ from django.db import connection, models
 from django.db.models import Avg, Count, F, FloatField, Q, Sum, Window
 from django.db.models.functions import Cast, ExtractHour, ExtractIsoWeekDay, Floor
 
+from .rollup_stats import owner_stats_rows, unfiltered_owner
 from .trade import BREAKEVEN, LOSS, PIPS_PLACES, PNL_PLACES, WIN
 
 API_FIELDS = (
@@ -51,7 +52,7 @@ MONTH_LABEL_SQL = {
 class JournalEntryQuerySet(models.QuerySet):
     def for_owner(self, user: Any) -> "JournalEntryQuerySet":
         """Entries of one user (a user or a user id)."""
-        return self.filter(owner=user)
+        return self.filter(owner_id=getattr(user, "pk", user))
 
     def for_api(self) -> "JournalEntryQuerySet":
         """The columns of the API's entry shape, newest `opened_at` first."""
@@ -85,17 +86,24 @@ class JournalEntryQuerySet(models.QuerySet):
             self.closed()
             .order_by("closed_at", "id")
             .annotate(
-                equity=Window(
+                running=Window(
                     Sum(Cast("pnl", FloatField())),
                     order_by=[F("closed_at").asc(), F("id").asc()],
                 )
             )
-            .values("id", "closed_at", "equity")
+            .values_list("id", "closed_at", "running")
         )
         peak, curve = 0.0, []
-        for row in rows:
-            peak = max(peak, row["equity"])
-            curve.append({**row, "drawdown": row["equity"] - peak})
+        for pk, closed_at, equity in rows:
+            peak = max(peak, equity)
+            curve.append(
+                {
+                    "id": pk,
+                    "closed_at": closed_at,
+                    "equity": equity,
+                    "drawdown": equity - peak,
+                }
+            )
         return curve
 
     def r_histogram(self, width: float = 0.5) -> list[dict[str, Any]]:
@@ -149,8 +157,12 @@ class JournalEntryQuerySet(models.QuerySet):
         running peak in closing order) and the streaks (gaps and islands), both from
         window functions over one walk of the closed trades; one GROUP BY pair and
         one GROUP BY month. Money and pips are summed exactly: numeric on
-        PostgreSQL, integer units on SQLite.
+        PostgreSQL, integer units on SQLite. Exactly `for_owner(id)` on PostgreSQL
+        is answered in one query from the state the writes maintain
+        (journal.rollup_stats); any filter falls back to these statements.
         """
+        if (owner_id := unfiltered_owner(self)) is not None:
+            return _answer(*owner_stats_rows(owner_id), "postgresql")
         try:
             base, params = (
                 self.order_by().values_list(*STATS_COLUMNS).query.sql_with_params()

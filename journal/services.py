@@ -1,7 +1,9 @@
 """Writes to the journal: the API, bulk import, the admin and the recompute command.
 
-Every write derives pnl, pips, r_multiple and outcome with `journal.trade.derive` and
-invalidates the owner's cached journal answers once it commits.
+Every write derives pnl, pips, r_multiple and outcome with `journal.trade.derive`,
+brings the owner's maintained statistics up to date in its transaction
+(`journal.rollup`: it locks the owner first) and invalidates the owner's cached
+journal answers once it commits.
 """
 
 import logging
@@ -21,6 +23,13 @@ from api.validators import decimal_fits
 from signals.pricing import pip_size
 
 from .models import JournalEntry
+from .rollup import (
+    Touched,
+    rollup_lock,
+    rollup_rebuild,
+    rollup_rebuild_all,
+    rollup_refresh,
+)
 from .trade import derive
 
 DERIVED_FIELDS = ("pnl", "pips", "r_multiple", "outcome", "pnl_manual")
@@ -73,7 +82,13 @@ def entry_derive(entry: JournalEntry) -> JournalEntry:
     entry.pnl, entry.pips = derived.pnl, derived.pips
     entry.r_multiple, entry.outcome = derived.r_multiple, derived.outcome
     entry.pnl_manual = entry.pnl_manual and entry.exit_price is not None
+    if entry.closed_at is None:  # closed entries get theirs from rollup_refresh
+        entry.equity = entry.peak = entry.drawdown = entry.streak = None
     return entry
+
+
+def _touched(entry: JournalEntry) -> Touched:
+    return (entry.pair, entry.closed_at, entry.pk)
 
 
 def entry_create(*, owner_id: int, data: dict[str, Any]) -> JournalEntry:
@@ -90,7 +105,9 @@ def entries_bulk_create(
     ]
     batch_size = bulk_batch_size(len(JournalEntry._meta.concrete_fields))
     with transaction.atomic():
+        rollup_lock(owner_id)
         created = JournalEntry.objects.bulk_create(entries, batch_size=batch_size)
+        rollup_refresh(owner_id=owner_id, touched=map(_touched, created))
         journal_bump_after_commit([owner_id])
     return created
 
@@ -98,30 +115,51 @@ def entries_bulk_create(
 def entry_update(*, entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
     """Apply validated changes to an entry under a row lock; returns the saved row."""
     with transaction.atomic():
+        rollup_lock(entry.owner_id)  # the owner before the row, as every writer
         # The lock serialises concurrent changes of one entry: none is lost.
         locked = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        before = _touched(locked)
         entry_derive(_assign(locked, data))
         locked.save()
+        rollup_refresh(owner_id=locked.owner_id, touched=[before, _touched(locked)])
         journal_bump_after_commit([locked.owner_id])
     return locked
 
 
 def entry_save(*, entry: JournalEntry, changed: Iterable[str]) -> JournalEntry:
     """Save an entry edited as a whole (the admin's form); `changed` names the edits."""
+    stored = JournalEntry.objects.filter(pk=entry.pk) if entry.pk else None
     with transaction.atomic():
+        before = (
+            stored.values_list("owner_id", "pair", "closed_at").first()
+            if (stored is not None)
+            else None
+        )
+        owners = sorted({entry.owner_id} | ({before[0]} if before else set()))
+        for owner_id in owners:
+            rollup_lock(owner_id)
         if "pnl" in changed:
             entry.pnl_manual = entry.pnl is not None
         entry_derive(entry)
         entry.save()
-        journal_bump_after_commit([entry.owner_id])
+        if before is not None:  # the admin may even move an entry to another owner
+            rollup_refresh(owner_id=before[0], touched=[(*before[1:], entry.pk)])
+        rollup_refresh(owner_id=entry.owner_id, touched=[_touched(entry)])
+        journal_bump_after_commit(owners)
     return entry
 
 
 def entries_delete(*, entries: QuerySet) -> int:
     """Delete entries (of any owners); returns how many."""
     with transaction.atomic():
-        owner_ids = list(entries.values_list("owner_id", flat=True).distinct())
+        rows = list(entries.values_list("owner_id", "pair", "closed_at", "id"))
+        owner_ids = sorted({row[0] for row in rows})
+        for owner_id in owner_ids:
+            rollup_lock(owner_id)
         deleted, _ = entries.delete()
+        for owner_id in owner_ids:
+            touched = [row[1:] for row in rows if row[0] == owner_id]
+            rollup_refresh(owner_id=owner_id, touched=touched)
         journal_bump_after_commit(owner_ids)
     return deleted
 
@@ -129,7 +167,10 @@ def entries_delete(*, entries: QuerySet) -> int:
 def entry_delete(*, entry: JournalEntry) -> None:
     """Delete one entry."""
     with transaction.atomic():
+        rollup_lock(entry.owner_id)
+        touched = _touched(entry)
         entry.delete()
+        rollup_refresh(owner_id=entry.owner_id, touched=[touched])
         journal_bump_after_commit([entry.owner_id])
 
 
@@ -186,8 +227,25 @@ def entries_recompute(
                 # a CASE branch (2 parameters) per field and row, plus the row's id
                 batch_size=min(batch_size, bulk_batch_size(2 * len(fields) + 1)),
             )
+            # Entries are locked before owners here (unlike the other writers): a
+            # concurrent write may deadlock with it, and PostgreSQL aborts one.
+            for owner_id in sorted({entry.owner_id for entry in changed}):
+                rollup_lock(owner_id)
+                touched = [_touched(e) for e in changed if e.owner_id == owner_id]
+                rollup_refresh(owner_id=owner_id, touched=touched)
             journal_bump_after_commit(entry.owner_id for entry in changed)
         last_id = batch[-1].id
         yield RecomputeProgress(
             checked=len(batch), changed=len(changed), last_id=last_id
         )
+
+
+def stats_rebuild(*, owner_id: int | None = None) -> None:
+    """Recompute the maintained statistics of one owner (None: of all), after rows
+    were written without these services (raw SQL, loaddata)."""
+    with transaction.atomic():
+        if owner_id is None:
+            rollup_rebuild_all()
+        else:
+            rollup_rebuild(owner_id=owner_id)
+        journal_bump_after_commit([owner_id] if owner_id is not None else [])

@@ -5,6 +5,7 @@ from typing import Any
 import factory
 
 from journal.models import JournalEntry
+from journal.rollup import rollup_refresh
 from journal.services import entry_derive
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
@@ -32,6 +33,9 @@ class JournalEntryFactory(factory.django.DjangoModelFactory):
         entry.pnl_manual = kwargs.get("pnl") is not None
         entry_derive(entry)
         entry.save()
+        # As the services do: keep the owner's maintained statistics up to date.
+        touched = [(entry.pair, entry.closed_at, entry.pk)]
+        rollup_refresh(owner_id=entry.owner_id, touched=touched)
         return entry
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from journal.models import JournalEntry
+from journal.services import stats_rebuild
 from journal.tests.factories import JournalEntryFactory, closed
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +100,7 @@ def test_recompute_refreshes_the_cached_answers_of_affected_users(
 ):
     entry = JournalEntryFactory(owner=user, **closed())
     spoil(entry)
+    stats_rebuild(owner_id=user.id)  # the raw spoiling bypassed the maintained stats
     assert user_client.get("/api/journal/stats/").json()["losses"] == 1
     with django_capture_on_commit_callbacks(execute=True):
         recompute()

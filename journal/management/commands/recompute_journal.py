@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from journal.models import JournalEntry
-from journal.services import entries_recompute
+from journal.services import entries_recompute, stats_rebuild
 
 
 class Command(BaseCommand):
@@ -16,6 +16,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", help="Only this user's entries (username or id).")
         parser.add_argument(
+            "--stats-only",
+            action="store_true",
+            help="Only rebuild the maintained statistics (running columns, rollup), "
+            "after a load that bypassed the services.",
+        )
+        parser.add_argument(
             "--batch-size",
             type=int,
             default=1000,
@@ -23,11 +29,20 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, user: str | None, batch_size: int, **options: Any
+        self,
+        *args: Any,
+        user: str | None,
+        batch_size: int,
+        stats_only: bool,
+        **options: Any,
     ) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be a positive integer")
         owner_id = self._owner_id(user) if user is not None else None
+        if stats_only:
+            stats_rebuild(owner_id=owner_id)
+            self.stdout.write(self.style.SUCCESS("Statistics rebuilt."))
+            return
         entries = JournalEntry.objects.all()
         if owner_id is not None:
             entries = entries.filter(owner_id=owner_id)
