@@ -14,6 +14,9 @@ from bench.servers import HOST, Harness
 
 REP_PAIR, REP_STATUS = "EUR/USD", "expired"  # representative values for the capture
 
+HOT_IDS = 10_000  # the distinct ids of the cached-detail and write-stream rows
+WRITES_PER_SECOND = 20
+
 
 @dataclass
 class Paths:
@@ -207,6 +210,16 @@ def _list_scenarios(p: Paths, s: Scale) -> list[Scenario]:
             d,
             note=f"ids {lo:,}–{hi:,}",
         ),
+        Scenario(
+            "detail_cached",
+            f"detail, cache on, {HOT_IDS:,} distinct ids",
+            [Kind(1, fmt="/api/signals/%d/", lo=hi - HOT_IDS + 1, hi=hi)],
+            [Kind(1, fmt="/floor/detail?id=%d", lo=hi - HOT_IDS + 1, hi=hi)],
+            c,
+            d,
+            cache=True,
+            note="the newest ids (all 30 pairs); floor: the uncached detail's SQL",
+        ),
     ]
 
 
@@ -251,6 +264,17 @@ def _stats_scenarios(p: Paths, data: Data, s: Scale) -> list[Scenario]:
     ]
 
 
+def _hot_mix(p: Paths) -> list[Kind]:
+    """The mixed reads with details over the newest HOT_IDS ids."""
+    hi = p.ids[1]
+    return [
+        Kind(0.4, p.lists),
+        Kind(0.4, fmt="/api/signals/%d/", lo=hi - HOT_IDS + 1, hi=hi),
+        Kind(0.1, p.feed_pairs),
+        Kind(0.1, p.stats_pairs),
+    ]
+
+
 def _write_and_mixed_scenarios(p: Paths, data: Data, s: Scale) -> list[Scenario]:
     lo, hi = p.ids
     return [
@@ -287,5 +311,32 @@ def _write_and_mixed_scenarios(p: Paths, data: Data, s: Scale) -> list[Scenario]
             note="40 % list, 40 % detail, 10 % feed, 10 % stats by pair; "
             "ENABLE_CACHE=true (production); floor: cached bytes from Redis for "
             "the lists, feeds and stats (warm in the app too), SQL for details",
+        ),
+        Scenario(
+            "mixed_hot",
+            f"mixed reads, details over {HOT_IDS:,} ids, 200 connections",
+            _hot_mix(p),
+            [
+                Kind(0.4, cached(p.lists)),
+                Kind(0.4, fmt="/floor/detail?id=%d", lo=hi - HOT_IDS + 1, hi=hi),
+                Kind(0.1, cached(p.feed_pairs)),
+                Kind(0.1, cached(p.stats_pairs)),
+            ],
+            200,
+            s.mixed,
+            cache=True,
+            note="as mixed, details over the newest ids (all 30 pairs)",
+        ),
+        Scenario(
+            "mixed_writes",
+            f"the same with {WRITES_PER_SECOND} writes/s",
+            _hot_mix(p),
+            [],
+            200,
+            s.mixed,
+            cache=True,
+            note=f"PATCH confidence of random signals among those ids (30 pairs), "
+            f"{WRITES_PER_SECOND}/s; ratio: ÷ mixed_hot's req/s (same load, no "
+            "writes); hit rate from the response cache's counters",
         ),
     ]

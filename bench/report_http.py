@@ -14,6 +14,7 @@ from bench.report import (
 )
 from bench.scenarios import WRK_TIMEOUT, Result, Scale, Scenario
 from bench.servers import WORKERS
+from bench.targets import judged
 
 HEADING = "## HTTP benchmark (bench/run.py)"
 COMPARE_PROBES = ("list100", "detail", "detail_slow")
@@ -25,6 +26,9 @@ class Row:
     app: Result | None = None
     floor: Result | None = None
     skipped: str = ""
+    # Figures of rows measured against another row instead of a floor (the write
+    # stream: the same load without writes) and the cache hit rate.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,6 +71,7 @@ def http_report(results: HttpResults, machine_lines: list[str]) -> str:
         lines += _comparison(results)
     lines += _endpoints(results.rows)
     lines += _singles(results.singles)
+    lines += _targets(results)
     lines += _connections(results.pg)
     if results.notes:
         lines += ["Notes:", "", *[f"- {note}" for note in results.notes], ""]
@@ -160,7 +165,8 @@ def _endpoints(rows: list[Row]) -> list[str]:
             )
             continue
         app, floor = row.app, row.floor
-        ratio = f"{app.rps / floor.rps:.2f}" if floor and floor.rps else "–"
+        value = _ratio(row)
+        ratio = "–" if value is None else f"{value:.2f}"
         errors = f"{app.errors}" + (
             f" ({app.error_detail})" if app.error_detail else ""
         )
@@ -171,9 +177,66 @@ def _endpoints(rows: list[Row]) -> list[str]:
         lines.append(
             measured + f"{floor.rps:,.1f} | {floor.p50_ms:.1f} | {ratio} | {sc.note} |"
             if floor
-            else measured + f"– | – | – | {sc.note} |"
+            else measured + f"– | – | {ratio} | {sc.note} |"
         )
     return lines
+
+
+def _ratio(row: Row) -> float | None:
+    """App req/s ÷ the floor's, or ÷ the row it is measured against."""
+    if row.app is None:
+        return None
+    base = row.extra.get("baseline_rps") or (row.floor.rps if row.floor else None)
+    return row.app.rps / base if base else None
+
+
+def _measured(row: Row) -> dict[str, Any]:
+    """The figures a row's target is checked on."""
+    if row.app is None:
+        return {}
+    return {
+        "ratio": _ratio(row),
+        "p50_ms": row.app.p50_ms,
+        "p99_ms": row.app.p99_ms,
+        "floor_p99_ms": row.floor.p99_ms if row.floor else None,
+        "hit_rate": row.extra.get("hit_rate"),
+    }
+
+
+def _targets(results: HttpResults) -> list[str]:
+    lines = [
+        "",
+        "### Targets",
+        "",
+        "| scenario | ratio | p50 ms | target | met |",
+        "|---|---:|---:|---|---|",
+    ]
+    for row in results.rows:
+        measured = _measured(row)
+        target, met = judged(row.scenario.key, measured)
+        if target is None:
+            continue
+        ratio, p50 = measured.get("ratio"), measured.get("p50_ms")
+        hit = measured.get("hit_rate")
+        lines.append(
+            f"| {row.scenario.label} | {'–' if ratio is None else f'{ratio:.2f}'} "
+            f"| {'–' if p50 is None else f'{p50:.1f}'} | {target} "
+            + (f"(hit rate {hit:.0%}) " if hit is not None else "")
+            + f"| {_met(met)} |"
+        )
+    for single in results.singles:
+        target, met = judged(single.key, {"ratio": _single_ratio(single)})
+        if target is not None:
+            ratio = _single_ratio(single)
+            lines.append(
+                f"| {single.label} | {'–' if ratio is None else f'{ratio:.2f}'} "
+                f"| – | {target} | {_met(met)} |"
+            )
+    return [*lines, ""]
+
+
+def _met(met: bool | None) -> str:
+    return {True: "met", False: "**missed**", None: "not measured"}[met]
 
 
 def _singles(singles: list[Single]) -> list[str]:
@@ -240,13 +303,17 @@ def http_rows(results: HttpResults) -> list[dict[str, Any]]:
         rows.append(_endpoint_row(section, row))
     section = section_name(HEADING, "Single requests")
     for single in results.singles:
+        ratio = _single_ratio(single)
+        target, met = judged(single.key, {"ratio": ratio})
         rows.append(
             result_row(
                 section,
                 single.key,
                 {"seconds": single.app_times},
                 {"seconds": single.floor_times},
-                _single_ratio(single),
+                ratio,
+                target,
+                met,
             )
         )
     ceiling = WORKERS * 10
@@ -264,15 +331,17 @@ def http_rows(results: HttpResults) -> list[dict[str, Any]]:
 
 def _endpoint_row(section: str, row: Row) -> dict[str, Any]:
     sc = row.scenario
+    target, met = judged(sc.key, _measured(row))
     if row.skipped or row.app is None:
         app = {"connections": sc.connections, "skipped": row.skipped or "not measured"}
-        return result_row(section, sc.key, app)
+        return result_row(section, sc.key, app, target=target, met=met)
     floor = row.floor
-    ratio = row.app.rps / floor.rps if floor and floor.rps else None
     return result_row(
         section,
         sc.key,
-        figures(row.app, connections=sc.connections),
+        figures(row.app, connections=sc.connections, **row.extra),
         figures(floor, connections=sc.connections) if floor else None,
-        ratio,
+        _ratio(row),
+        target,
+        met,
     )
