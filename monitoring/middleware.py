@@ -3,6 +3,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -22,13 +23,18 @@ def route_label(pattern: str) -> str:
     return "/" + label.replace("^", "").replace("$", "").replace("\\", "")
 
 
+@functools.lru_cache(maxsize=1024)
+def _duration_series(method: str, route: str) -> Any:
+    return REQUEST_DURATION.labels(method, route)
+
+
 def request_timed(method: str, pattern: str | None, status: int, started: float) -> str:
     """Record a finished request (per-route histogram, slow log); returns the
     X-Response-Time value. Also used by the response cache's WSGI fast path."""
     elapsed = time.perf_counter() - started
     milliseconds = elapsed * 1000
     route = route_label(pattern) if pattern else "<unmatched>"
-    REQUEST_DURATION.labels(method, route).observe(elapsed)
+    _duration_series(method, route).observe(elapsed)
     if milliseconds > settings.SLOW_REQUEST_MS:
         logger.warning(
             "slow request: %s %s %s %.1fms", method, route, status, milliseconds
@@ -64,6 +70,25 @@ def _view_name(path: str) -> str:
         return "<unnamed view>"
 
 
+@functools.lru_cache(maxsize=1024)
+def _hit_series(method: str, view: str, transport: str, status: str) -> tuple:
+    """The labelled series one kind of fast-path hit adds to, looked up once: the
+    label lookup cost more than the increments themselves."""
+    metrics = Metrics.get_instance()
+    return (
+        metrics.requests_by_method.labels(method=method),
+        metrics.requests_by_transport.labels(transport=transport),
+        metrics.requests_by_view_transport_method.labels(
+            view=view, transport=transport, method=method
+        ),
+        metrics.responses_by_status.labels(status=status),
+        metrics.responses_by_status_view_method.labels(
+            status=status, view=view, method=method
+        ),
+        metrics.responses_by_charset.labels(charset="utf-8"),
+    ), metrics.requests_latency_by_view_method.labels(view=view, method=method)
+
+
 def count_fast_path_hit(
     method: str,
     status: int,
@@ -76,25 +101,16 @@ def count_fast_path_hit(
     """What django-prometheus' before and after middlewares record for a request,
     for one the WSGI fast path answered before Django (and they) ran."""
     metrics = Metrics.get_instance()
-    view, transport = _view_name(path), "https" if secure else "http"
+    transport = "https" if secure else "http"
+    counters, latency = _hit_series(method, _view_name(path), transport, str(status))
     metrics.requests_total.inc()
     metrics.responses_total.inc()
     metrics.requests_latency_before.observe(elapsed)
-    metrics.requests_by_method.labels(method=method).inc()
-    metrics.requests_by_transport.labels(transport=transport).inc()
     metrics.requests_body_bytes.observe(0)
-    metrics.requests_by_view_transport_method.labels(
-        view=view, transport=transport, method=method
-    ).inc()
-    metrics.responses_by_status.labels(status=str(status)).inc()
-    metrics.responses_by_status_view_method.labels(
-        status=str(status), view=view, method=method
-    ).inc()
-    metrics.responses_by_charset.labels(charset="utf-8").inc()
     metrics.responses_body_bytes.observe(body_bytes)
-    metrics.requests_latency_by_view_method.labels(view=view, method=method).observe(
-        elapsed
-    )
+    for counter in counters:
+        counter.inc()
+    latency.observe(elapsed)
 
 
 def fast_path_recorder(*, timing: bool, counting: bool) -> Callable[..., str | None]:
