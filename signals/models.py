@@ -99,9 +99,9 @@ class SignalRollup(models.Model):
     transaction (signals.rollup), so the stats need not scan the signals.
 
     A group is every filter of the stats but since/until: pair, timeframe, direction,
-    status, outcome, the calibration's 10-point confidence band and whether the
-    confidence sits on the band's lower edge (so `max_confidence` on a multiple of 10
-    is exact too). Sums are exact: confidence in hundredths, its square in
+    status, outcome, a 10-point confidence band (the calibration's) and whether the
+    confidence sits on the band's lower edge, so any confidence bound on a multiple
+    of 10 is exact. Sums are exact: confidence in hundredths, its square in
     ten-thousandths, pips as stored."""
 
     pair = models.CharField(max_length=25)
@@ -109,7 +109,9 @@ class SignalRollup(models.Model):
     direction = models.CharField(max_length=4)
     status = models.CharField(max_length=9)
     outcome = models.CharField(max_length=9)
-    band = models.SmallIntegerField(help_text="0 for [0, 10) … 9 for [90, 100].")
+    band = models.SmallIntegerField(
+        help_text="0 for [0, 10) … 9 for [90, 100), 10 for 100."
+    )
     edge = models.BooleanField(help_text="confidence == 10 × band")
     signals = models.BigIntegerField(default=0)
     confidence_sum = models.BigIntegerField(default=0, help_text="In hundredths.")

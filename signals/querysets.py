@@ -195,7 +195,7 @@ def stats_shape(row: dict[str, Any], by_pair_rows: Iterable[dict]) -> dict[str, 
 def rollup_where(filters: Mapping[str, Any]) -> Q | None:
     """The rollup's condition for these SignalFilter values, or None when the rollup
     cannot answer them exactly: since/until (it keeps no time), or a confidence bound
-    that is not a multiple of 10 between its bands."""
+    that is not a multiple of 10 (its bands' edges)."""
     if filters.get("since") or filters.get("until"):
         return None
     where = Q(signals__gt=0)
@@ -206,11 +206,11 @@ def rollup_where(filters: Mapping[str, Any]) -> Q | None:
             where &= Q(**{name: filters[name]})
     low, high = filters.get("min_confidence"), filters.get("max_confidence")
     if low is not None and low > 0:  # every confidence is ≥ 0
-        if low > 90 or low % 10:
+        if low % 10:
             return None
         where &= Q(band__gte=int(low) // 10)
     if high is not None and high < 100:  # every confidence is ≤ 100
-        if high < 0 or high % 10:
+        if high % 10:
             return None
         band = int(high) // 10
         where &= Q(band__lt=band) | Q(band=band, edge=True)
@@ -287,7 +287,7 @@ class SignalRollupQuerySet(models.QuerySet):
             pair["pips"] += item["pips"]
             if item["outcome"] in (Outcome.WIN, Outcome.LOSS):
                 kind = "wins" if item["outcome"] == Outcome.WIN else "losses"
-                row[f"b{item['band']}_{kind}"] += n
+                row[f"b{min(item['band'], 9)}_{kind}"] += n  # band 10: 100
                 pair[kind] += n
                 squares += int(item["c2"])
                 win_sum += c if kind == "wins" else 0

@@ -16,16 +16,16 @@ from django.db import connection
 TABLE = "signals_signalrollup"
 KEY = ("pair", "timeframe", "direction", "status", "outcome", "band", "edge")
 SUMS = ("signals", "confidence_sum", "confidence_squares", "pips_sum")
-# The calibration buckets' own bounds (querysets.CALIBRATION_BUCKETS): [10b, 10b + 10),
-# the last one [90, 100].
+# [10b, 10b + 10), as the calibration buckets' bounds, and 100 alone in band 10 (the
+# last bucket takes bands 9 and 10), so every bound on a multiple of 10 is exact.
 BAND_SQL = (
     "CASE "
-    + " ".join(f"WHEN confidence < {10 * (band + 1)} THEN {band}" for band in range(9))
-    + " ELSE 9 END"
+    + " ".join(f"WHEN confidence < {10 * (band + 1)} THEN {band}" for band in range(10))
+    + " ELSE 10 END"
 )
 EDGE_SQL = (
     "CASE WHEN confidence IN ("
-    + ", ".join(str(10 * band) for band in range(10))
+    + ", ".join(str(10 * band) for band in range(11))
     + ") THEN TRUE ELSE FALSE END"
 )
 # numeric(5, 2) on PostgreSQL, a REAL on SQLite: rounding makes both exact.

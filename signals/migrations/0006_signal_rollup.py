@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('direction', models.CharField(max_length=4)),
                 ('status', models.CharField(max_length=9)),
                 ('outcome', models.CharField(max_length=9)),
-                ('band', models.SmallIntegerField(help_text='0 for [0, 10) … 9 for [90, 100].')),
+                ('band', models.SmallIntegerField(help_text='0 for [0, 10) … 9 for [90, 100), 10 for 100.')),
                 ('edge', models.BooleanField(help_text='confidence == 10 × band')),
                 ('signals', models.BigIntegerField(default=0)),
                 ('confidence_sum', models.BigIntegerField(default=0, help_text='In hundredths.')),
