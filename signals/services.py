@@ -352,7 +352,7 @@ def _write_fields(
             after = rollup_contributions(ids=done)
             rollup_merge(delta, rollup_delta(before=before, after=after))
             written.extend(done)
-        rollup_add(delta)  # once, its groups in order: see signals.rollup
+    rollup_add(delta)  # once, its groups in order: see signals.rollup
     return written
 
 

@@ -22,6 +22,7 @@ from signals.services import (
     signals_bulk_create,
     signals_bulk_update,
     signals_delete,
+    signals_insert,
     signals_resolve,
     signals_rollup_rebuild,
 )
@@ -302,3 +303,34 @@ def test_the_rebuild_counts_rows_written_around_the_services():
     assert SignalRollup.objects.rollup_count(filters={}) == 0
     signals_rollup_rebuild()
     assert SignalRollup.objects.rollup_count(filters={}) == 1
+
+
+def test_a_write_of_several_batches_adds_each_batch_once():
+    # 10,001 rows: more than one batch of _write_fields on either database.
+    count = 10_001
+    signals = [
+        SignalFactory.build(
+            pair=PAIRS[n % 3], timestamp=START + timedelta(hours=n // 3)
+        )
+        for n in range(count)
+    ]
+    created = signals_insert(signals=signals)
+    signals_resolve(
+        resolutions=[
+            Resolution(
+                signal.pk,
+                "closed",
+                "win" if signal.pk % 2 else "loss",
+                Decimal("1.1040"),
+                Decimal("40"),
+                Decimal("-3"),
+                Decimal("41"),
+                START,
+            )
+            for signal in created
+        ]
+    )
+    kept = rollup_rows()
+    assert SignalRollup.objects.rollup_count(filters={"status": "closed"}) == count
+    signals_rollup_rebuild()
+    assert rollup_rows() == kept
