@@ -47,16 +47,24 @@ def contributions_sql(*, source: str, where: str, sign: str = "") -> str:
     )
 
 
-def upsert_select_sql(*, source: str, where: str, sign: str = "") -> str:
+def upsert_select_sql(
+    *, source: str, where: str, sign: str = "", postgres: bool = True
+) -> str:
     """Add (sign="") or take away (sign="-") the contributions of the rows of
-    `source` matching `where`, in one statement, groups in order (the locking order
-    of every upsert). `bench` also runs it around its own raw deletes."""
+    `source` matching `where`, in one statement, groups in order. `bench` also runs
+    it around its own raw writes (PostgreSQL only)."""
     select = contributions_sql(source=source, where=where, sign=sign)
-    # WHERE (always present) keeps SQLite's parser from reading ON CONFLICT as part
-    # of the SELECT's join.
+    # Groups in the order rollup_add sorts them (Python compares text by code
+    # point: PostgreSQL's "C" collation, SQLite's default), the locking order of
+    # every upsert. WHERE (always present) keeps SQLite's parser from reading ON
+    # CONFLICT as part of the SELECT's join.
+    collate = ' COLLATE "C"' if postgres else ""
+    order = ", ".join(
+        f"{name}{collate}" if name not in ("band", "edge") else name for name in KEY
+    )
     return (
         f"INSERT INTO {TABLE} ({', '.join(KEY + SUMS)}) {select} "
-        f"ORDER BY 1, 2, 3, 4, 5, 6, 7 {_conflict_clause()}"
+        f"ORDER BY {order} {_conflict_clause()}"
     )
 
 
@@ -80,7 +88,12 @@ def rollup_rows_add(*, ids: Iterable[int], sign: str = "") -> None:
         where, params = _ids_where(ids)
         with connection.cursor() as cursor:
             cursor.execute(
-                upsert_select_sql(source="signals_signal", where=where, sign=sign),
+                upsert_select_sql(
+                    source="signals_signal",
+                    where=where,
+                    sign=sign,
+                    postgres=connection.vendor == "postgresql",
+                ),
                 params,
             )
 
@@ -142,6 +155,12 @@ def rollup_rebuild() -> int:
     """Empty the rollup and recount it from every signal; returns its row count."""
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE}")
-        cursor.execute(upsert_select_sql(source="signals_signal", where="TRUE"))
+        cursor.execute(
+            upsert_select_sql(
+                source="signals_signal",
+                where="TRUE",
+                postgres=connection.vendor == "postgresql",
+            )
+        )
         cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")
         return cursor.fetchone()[0]

@@ -7,9 +7,16 @@ from signals.rollup import TABLE, upsert_select_sql
 
 def rollup_build(apps, schema_editor):
     """Count the signals already stored into the new rollup."""
-    with schema_editor.connection.cursor() as cursor:
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE}")
-        cursor.execute(upsert_select_sql(source="signals_signal", where="TRUE"))
+        cursor.execute(
+            upsert_select_sql(
+                source="signals_signal",
+                where="TRUE",
+                postgres=connection.vendor == "postgresql",
+            )
+        )
 
 
 class Migration(migrations.Migration):
