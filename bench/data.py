@@ -15,6 +15,7 @@ from typing import Any
 
 from bench import dataset
 from bench.servers import PYTHON, ROOT, SETUP_NAME
+from signals import rollup
 
 
 @dataclass
@@ -172,11 +173,20 @@ def bulk_body(number: int, items: int) -> str:
     return json.dumps(signals)
 
 
+def _delete_sql(where: str) -> str:
+    """Delete signals and take them out of the stats rollup, in one statement (the
+    services do both in one transaction; these deletes go around them)."""
+    return (
+        f"WITH gone AS (DELETE FROM signals_signal WHERE {where} RETURNING *) "
+        + rollup.upsert_select_sql(source="gone", where="TRUE", sign="-")
+    )
+
+
 def generated_delete(db_url: str) -> None:
     """Signals the generator wrote after the data set's last candle."""
     with psql(db_url) as conn:
         conn.execute(
-            'DELETE FROM signals_signal WHERE strategy = %s AND "timestamp" >= %s',
+            _delete_sql('strategy = %s AND "timestamp" >= %s'),
             [dataset.STRATEGY, dataset.END],
         )
 
@@ -184,4 +194,4 @@ def generated_delete(db_url: str) -> None:
 def bulk_delete(db_url: str) -> None:
     """Signals the timed bulk creates wrote."""
     with psql(db_url) as conn:
-        conn.execute("DELETE FROM signals_signal WHERE strategy LIKE 'bench-bulk-%'")
+        conn.execute(_delete_sql("strategy LIKE 'bench-bulk-%%'"))

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from signals import rollup
+
 # (pair, reference price, pip size, decimal places of prices)
 PAIRS: list[tuple[str, float, float, int]] = [
     ("EUR/USD", 1.085, 0.0001, 5),
@@ -307,7 +309,18 @@ def load_signals(url: str, *, signals: int, parallel: int = 2) -> int:
         }
         for k in range(parallel)
     ]
-    return _load(url, "signals_signal", SIGNALS_SQL, chunks)
+    count = _load(url, "signals_signal", SIGNALS_SQL, chunks)
+    rollup_rebuild(url)
+    return count
+
+
+def rollup_rebuild(url: str) -> int:
+    """The rows went in around the write services: recount the stats rollup from them
+    (what `manage.py rebuild_signal_rollup` does); returns its row count."""
+    with psycopg.connect(url) as conn:
+        conn.execute(f"DELETE FROM {rollup.TABLE}")
+        conn.execute(rollup.upsert_select_sql(source="signals_signal", where="TRUE"))
+        return conn.execute(f"SELECT count(*) FROM {rollup.TABLE}").fetchone()[0]
 
 
 def load_candles(url: str, *, candles: int) -> int:

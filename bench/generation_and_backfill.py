@@ -34,7 +34,7 @@ from market.providers import DatabaseProvider  # noqa: E402
 from signals.generation import signals_generate  # noqa: E402
 from signals.models import Signal  # noqa: E402
 from signals.outcomes import outcomes_backfill  # noqa: E402
-from signals.services import signal_derive  # noqa: E402
+from signals.services import signal_derive, signals_rollup_rebuild  # noqa: E402
 
 PAIRS = [f"B{n:02d}/USD" for n in range(30)]
 CANDLES = 1000
@@ -68,6 +68,7 @@ def load_candles(offset_hours: int) -> None:
 def reset() -> None:
     Signal.objects.filter(pair__in=PAIRS).delete()
     Candle.objects.filter(pair__in=PAIRS).delete()
+    signals_rollup_rebuild()  # the deletes above go around the services
 
 
 def main() -> None:

@@ -131,7 +131,9 @@ class SignalAdmin(admin.ModelAdmin):
             "form": filterset.form,
             "fields": [filterset.form[name] for name in PERFORMANCE_FILTERS],
             "valid": valid,
-            **charts.performance(queryset),
+            **charts.performance(
+                queryset, filterset.form.cleaned_data if valid else None
+            ),
         }
         return TemplateResponse(
             request, "admin/signals/signal/performance.html", context

@@ -1,9 +1,10 @@
 """What the admin's charts draw: a signal over its candles, and the performance page.
 
-Reads only; the numbers of the performance page are `Signal.objects.stats()` (the
+Reads only; the numbers of the performance page are `SignalQuerySet.stats()` (the
 same as /api/signals/stats/) plus the pips realised per day.
 """
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,9 +93,12 @@ def signal_chart(signal: Signal) -> dict[str, Any]:
     }
 
 
-def performance(queryset: SignalQuerySet) -> dict[str, Any]:
-    """The performance page: the API's stats of these signals and pips per day."""
-    stats = queryset.stats()
+def performance(
+    queryset: SignalQuerySet, filters: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The performance page: the API's stats of these signals (`filters` selected
+    them: see SignalQuerySet.stats) and pips per day."""
+    stats = queryset.stats(filters=filters)
     days = queryset.pips_by_day()
     calibration = [
         {**bucket, "confidence": bucket["min_confidence"] + 5}

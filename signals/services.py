@@ -19,8 +19,16 @@ from events.services import events_record
 
 from .cache_versions import signals_changed
 from .choices import Status
-from .models import Signal
+from .models import Signal, SignalRollup
 from .pricing import pip_size, pips, risk_reward
+from .rollup import (
+    rollup_add,
+    rollup_contributions,
+    rollup_delta,
+    rollup_merge,
+    rollup_rebuild,
+    rollup_rows_add,
+)
 
 UNIQUE_KEY = ("pair", "timeframe", "strategy", "timestamp")
 DUPLICATE_MESSAGE = "A signal for this pair, timeframe, strategy and timestamp exists."
@@ -145,6 +153,7 @@ def signals_insert(*, signals: Sequence[Signal]) -> list[Signal]:
             created = Signal.objects.bulk_create(
                 signals, batch_size=bulk_batch_size(len(Signal._meta.concrete_fields))
             )
+            rollup_rows_add(ids=[signal.pk for signal in created])
             signals_record(signals=created, types=[EventType.CREATED] * len(created))
             signals_changed(pairs=[signal.pair for signal in created])
     except IntegrityError as error:
@@ -220,7 +229,10 @@ def signal_save(*, signal: Signal) -> Signal:
             if signal.pk
             else None
         ) or (None, signal.pair)
+        before = rollup_contributions(ids=[signal.pk] if was_status else [])
         signal.save()
+        after = rollup_contributions(ids=[signal.pk])
+        rollup_add(rollup_delta(before=before, after=after))
         kind = EventType.CREATED
         if was_status is not None:
             kind = _change_type(was_status, signal)
@@ -236,6 +248,7 @@ def signals_delete(*, queryset: Any) -> int:
         rows = list(queryset.values_list("pk", "pair"))
         ids = [pk for pk, _ in rows]
         signals_deleting.send(sender=Signal, ids=ids)
+        rollup_rows_add(ids=ids, sign="-")
         deleted, _ = Signal.objects.filter(pk__in=ids).delete()
         signals_changed(pairs={pair for _, pair in rows}, ids=ids)
     return deleted
@@ -272,7 +285,9 @@ def signals_write_fields(
     *, signals: Sequence[Signal], fields: Sequence[str], only_active: bool = False
 ) -> int:
     """Write the given fields of many signals (_write_fields); returns how many."""
-    return len(_write_fields(signals=signals, fields=fields, only_active=only_active))
+    with transaction.atomic():  # the rollup's change commits with the rows
+        written = _write_fields(signals=signals, fields=fields, only_active=only_active)
+    return len(written)
 
 
 def _write_fields(
@@ -300,6 +315,7 @@ def _write_fields(
     else:
         size = bulk_batch_size(len(model_fields) + 1)
     written: list[int] = []
+    delta: dict = {}
     for start in range(0, len(signals), size):
         batch = signals[start : start + size]
         columns = [[signal.pk for signal in batch]] + [
@@ -323,14 +339,20 @@ def _write_fields(
         with transaction.atomic(), connection.cursor() as cursor:
             # Rows are locked in id order, as bulk updates lock them: two writers
             # on the same rows queue up instead of deadlocking.
-            list(
+            locked = list(
                 Signal.objects.select_for_update()
                 .filter(pk__in=columns[0])
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
+            # What the rows held, read under their locks: the rollup's old share.
+            before = rollup_contributions(ids=locked, only_active=only_active)
             cursor.execute(sql, params)
-            written.extend(pk for (pk,) in cursor.fetchall())
+            done = [pk for (pk,) in cursor.fetchall()]
+            after = rollup_contributions(ids=done)
+            rollup_merge(delta, rollup_delta(before=before, after=after))
+            written.extend(done)
+    rollup_add(delta)  # once, its groups in order: see signals.rollup
     return written
 
 
@@ -374,3 +396,16 @@ def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
         signals_record(signals=stored, types=[EventType.RESOLVED] * len(stored))
         signals_changed(pairs={signal.pair for signal in stored}, ids=written)
     return len(written)
+
+
+def signals_rollup_rebuild() -> int:
+    """Recount the stats rollup from every signal, for rows written around the
+    services (raw SQL loads); returns the rollup's row count."""
+    with transaction.atomic():
+        # Any stats answer may change: unfiltered, and of every pair counted
+        # before or after (a stale row may name a pair without signals).
+        pairs = set(SignalRollup.objects.values_list("pair", flat=True))
+        rows = rollup_rebuild()
+        pairs.update(Signal.objects.order_by().values_list("pair", flat=True))
+        signals_changed(pairs=pairs)
+    return rows

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.db import IntegrityError
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -120,8 +121,10 @@ class SignalViewSet(
     @action(detail=False, methods=["get"])
     @cached_response()
     def stats(self, request: Request) -> Response:
-        queryset = self.filter_queryset(Signal.objects.all())
-        return Response(queryset.stats())
+        filterset = SignalFilter(request.query_params, queryset=Signal.objects.all())
+        if not filterset.is_valid():  # the 400 the filter backend gives elsewhere
+            raise translate_validation(filterset.errors)
+        return Response(filterset.qs.stats(filters=filterset.form.cleaned_data))
 
     @extend_schema(
         summary="Run the signal generator for pairs",

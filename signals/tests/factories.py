@@ -6,6 +6,7 @@ import factory
 from market.tests.factories import START
 from signals.models import Signal
 from signals.pricing import risk_reward
+from signals.rollup import rollup_rows_add
 
 
 class SignalFactory(factory.django.DjangoModelFactory):
@@ -26,6 +27,13 @@ class SignalFactory(factory.django.DjangoModelFactory):
     risk_reward = factory.LazyAttribute(
         lambda s: risk_reward(s.entry_price, s.stop_loss, s.take_profit)
     )
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: object) -> Signal:
+        """Counted in the stats rollup, as signals_insert counts what it inserts."""
+        signal = super()._create(model_class, *args, **kwargs)
+        rollup_rows_add(ids=[signal.pk])
+        return signal
 
 
 def signal_payload(**overrides: object) -> dict:

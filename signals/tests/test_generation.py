@@ -216,9 +216,10 @@ def test_generation_reads_candles_in_one_query(django_assert_max_num_queries):
     for n, pair in enumerate(["EUR/USD", "GBP/USD", "AUD/USD", "NZD/USD"]):
         candles_create(pair, *wave_trend(1 if n % 2 else -1))
     # One read of every window, one existence check, one insert (+ savepoint),
-    # one insert of their events (after the log's lock on PostgreSQL).
+    # one upsert of the stats rollup, one insert of their events (after the log's
+    # lock on PostgreSQL).
     log = 2 if connection.vendor == "postgresql" else 1
-    with django_assert_max_num_queries(5 + log):
+    with django_assert_max_num_queries(6 + log):
         result = signals_generate(
             pairs=["EUR/USD", "GBP/USD", "AUD/USD", "NZD/USD"], timeframe="1h"
         )
