@@ -20,6 +20,7 @@ from events.services import events_record
 
 from .choices import Status
 from .models import Signal
+from .outcome_writes import outcomes_write
 from .pricing import pip_size, pips, risk_reward
 
 UNIQUE_KEY = ("pair", "timeframe", "strategy", "timestamp")
@@ -349,28 +350,17 @@ def _storable(resolution: Resolution) -> bool:
 def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
     """Record outcomes of signals that are still active; returns how many. A
     resolution whose pips would not fit their columns is logged and left out."""
-    now = timezone.now()
     resolutions = [item for item in resolutions if _storable(item)]
-    signals = [
-        Signal(
-            pk=item.signal_id,
-            status=item.status,
-            outcome=item.outcome,
-            exit_price=item.exit_price,
-            pips=item.pips,
-            mae_pips=item.mae_pips,
-            mfe_pips=item.mfe_pips,
-            closed_at=item.closed_at,
-            updated_at=now,
-        )
-        for item in resolutions
-    ]
     with transaction.atomic():
-        written = _write_fields(
-            signals=signals, fields=RESOLVE_FIELDS, only_active=True
+        stored = outcomes_write(
+            ids=[item.signal_id for item in resolutions],
+            columns={
+                name: [getattr(item, name) for item in resolutions]
+                for name in OUTCOME_FIELDS
+            },
+            updated_at=timezone.now(),
         )
-        # The rows as stored, in one query: resolutions carry only what changed.
-        stored = list(Signal.objects.filter(pk__in=written).order_by("pk"))
+        stored.sort(key=lambda signal: signal.pk)
         signals_record(signals=stored, types=[EventType.RESOLVED] * len(stored))
         transaction.on_commit(signals_cache_bump)
-    return len(written)
+    return len(stored)
