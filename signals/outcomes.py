@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.conf import settings
@@ -51,8 +51,21 @@ class CandleSeries:
         return cls(stamps=stamps, prices=prices, rows=rows)
 
 
+class Candidate(NamedTuple):
+    """What signal_resolve reads of an active signal, loaded without a model."""
+
+    pk: int
+    pair: str
+    timeframe: str
+    direction: str
+    entry_price: Decimal
+    stop_loss: Decimal
+    take_profit: Decimal
+    timestamp: Any
+
+
 def signal_resolve(
-    signal: Signal, candles: CandleSeries, expiry_bars: int
+    signal: Signal | Candidate, candles: CandleSeries, expiry_bars: int
 ) -> Resolution | None:
     """The signal's exit from the candles after its own, or None while undecided."""
     start = int(np.searchsorted(candles.stamps, signal.timestamp.timestamp(), "right"))
@@ -112,17 +125,8 @@ def signal_resolve(
     )
 
 
-# The fields signal_resolve reads.
-RESOLUTION_INPUTS = (
-    "id",
-    "pair",
-    "timeframe",
-    "direction",
-    "entry_price",
-    "stop_loss",
-    "take_profit",
-    "timestamp",
-)
+# The fields signal_resolve reads, in Candidate's order.
+RESOLUTION_INPUTS = ("id", *Candidate._fields[1:])
 
 
 def _groups(pair: str | None) -> Iterator[tuple[str, str]]:
@@ -148,12 +152,13 @@ def outcomes_backfill(
     expiry_bars = settings.SIGNAL_EXPIRY_BARS
     report = BackfillReport()
     for group_pair, timeframe in _groups(pair):
-        signals = list(
-            Signal.objects.active()
+        signals = [
+            Candidate(*row)
+            for row in Signal.objects.active()
             .filter(pair=group_pair, timeframe=timeframe)
-            .only(*RESOLUTION_INPUTS)
             .order_by("timestamp", "id")
-        )
+            .values_list(*RESOLUTION_INPUTS)
+        ]
         candles = CandleSeries.load(group_pair, timeframe, signals[0].timestamp)
         pending: list[Resolution] = []
         for signal in signals:

@@ -20,6 +20,7 @@ from events.services import events_record
 from .cache_versions import signals_changed
 from .choices import Status
 from .models import Signal, SignalRollup
+from .outcome_writes import PG_BATCH, outcomes_write
 from .pricing import pip_size, pips, risk_reward
 from .rollup import (
     rollup_add,
@@ -371,31 +372,43 @@ def _storable(resolution: Resolution) -> bool:
 def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
     """Record outcomes of signals that are still active; returns how many. A
     resolution whose pips would not fit their columns is logged and left out."""
-    now = timezone.now()
-    resolutions = [item for item in resolutions if _storable(item)]
-    signals = [
-        Signal(
-            pk=item.signal_id,
-            status=item.status,
-            outcome=item.outcome,
-            exit_price=item.exit_price,
-            pips=item.pips,
-            mae_pips=item.mae_pips,
-            mfe_pips=item.mfe_pips,
-            closed_at=item.closed_at,
-            updated_at=now,
-        )
-        for item in resolutions
-    ]
+    resolutions = sorted(
+        (item for item in resolutions if _storable(item)),
+        key=lambda item: item.signal_id,
+    )
+    now, stored, delta = timezone.now(), [], {}
     with transaction.atomic():
-        written = _write_fields(
-            signals=signals, fields=RESOLVE_FIELDS, only_active=True
-        )
-        # The rows as stored, in one query: resolutions carry only what changed.
-        stored = list(Signal.objects.filter(pk__in=written).order_by("pk"))
+        for start in range(0, len(resolutions), PG_BATCH):
+            batch = resolutions[start : start + PG_BATCH]
+            ids = [item.signal_id for item in batch]
+            # Locked in id order, as every bulk write locks signals; the rollup's
+            # old share is read under the locks.
+            list(
+                Signal.objects.select_for_update()
+                .filter(pk__in=ids)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            before = rollup_contributions(ids=ids, only_active=True)
+            written = outcomes_write(
+                ids=ids,
+                columns={
+                    name: [getattr(item, name) for item in batch]
+                    for name in OUTCOME_FIELDS
+                },
+                updated_at=now,
+            )
+            after = rollup_contributions(ids=[signal.pk for signal in written])
+            rollup_merge(delta, rollup_delta(before=before, after=after))
+            stored.extend(written)
+        rollup_add(delta)  # once, its groups in order: see signals.rollup
+        stored.sort(key=lambda signal: signal.pk)
         signals_record(signals=stored, types=[EventType.RESOLVED] * len(stored))
-        signals_changed(pairs={signal.pair for signal in stored}, ids=written)
-    return len(written)
+        signals_changed(
+            pairs={signal.pair for signal in stored},
+            ids=[signal.pk for signal in stored],
+        )
+    return len(stored)
 
 
 def signals_rollup_rebuild() -> int:

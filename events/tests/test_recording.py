@@ -1,12 +1,16 @@
 """Every writer of signals logs its events in the same transaction (signals.services)."""
 
+import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from rest_framework.utils.encoders import JSONEncoder
 
 from events.models import Event
+from events.services import events_record
 from market.tests.factories import START, candles_create
 from signals.generation import signals_generate
 from signals.models import Signal
@@ -165,3 +169,25 @@ def test_a_rolled_back_write_leaves_no_event():
         assert Event.objects.count() == 1
         raise RuntimeError
     assert not Event.objects.exists() and not Signal.objects.exists()
+
+
+def test_events_record_stores_each_payload_as_given_with_ids_in_input_order():
+    awkward = [
+        {"pair": "EUR/USD", "timeframe": "1h", "confidence": "72.50", "n": 1},
+        {"pair": "X'Y/\\Z", "quote": 'say "hi" \\n', "unicode": "é€😀", "n": 2},
+        {"pair": "", "nested": {"list": [1, 2.5, None, True]}, "price": Decimal("1.1")},
+        {"confidence": 99.999, "empty": {}, "braces": "{a,b}"},
+    ]
+    created = events_record(events=[("signal.created", p) for p in awkward])
+    stored = list(Event.objects.order_by("id"))
+    assert [event.id for event in created] == [event.id for event in stored]
+    # The reference: the data column's own encoder, decoded again.
+    assert [event.data for event in stored] == [
+        json.loads(json.dumps(p, cls=JSONEncoder)) for p in awkward
+    ]
+    assert [(e.pair, e.timeframe, e.confidence) for e in stored] == [
+        ("EUR/USD", "1h", Decimal("72.50")),
+        ("X'Y/\\Z", "", None),
+        ("", "", None),
+        ("", "", Decimal("100.00")),
+    ]
