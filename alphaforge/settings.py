@@ -348,6 +348,9 @@ if not DEBUG:
 
 # Background work (Celery). Redis is the broker when REDIS_URL is set; without it tasks
 # run eagerly where they are sent and `manage.py run_schedule` keeps the schedule.
+# The Celery app, loaded by the first tasks module a process imports
+# (api/background.py): web workers, which never import one, do not load Celery.
+TASK_APPLICATION = "alphaforge.celery.app"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -46,7 +46,8 @@ class Deadline(Exception):
 class Harness:
     """The work directory, the services and the servers of one run."""
 
-    def __init__(self) -> None:
+    def __init__(self, pg_port: int = PG_PORT, redis_port: int = REDIS_PORT) -> None:
+        self.pg_port, self.redis_port = pg_port, redis_port
         self.workdir = Path(tempfile.mkdtemp(prefix="alphaforge-bench-"))
         self.workdir.chmod(0o755)  # PostgreSQL runs as its own user below it
         self.services_dir = self.workdir / "services"
@@ -54,8 +55,8 @@ class Harness:
         self.services_up = False
         self.secret_key = secrets.token_urlsafe(50)
         self.environ = dict(os.environ)  # before this process adds Django's settings
-        self.db_url = f"postgres://app:app@{HOST}:{PG_PORT}/alphaforge"
-        self.redis_url = f"redis://{HOST}:{REDIS_PORT}/0"
+        self.db_url = f"postgres://app:app@{HOST}:{pg_port}/alphaforge"
+        self.redis_url = f"redis://{HOST}:{redis_port}/0"
         self.started = datetime.now(UTC)
 
     def log(self, message: str) -> None:
@@ -72,7 +73,11 @@ class Harness:
                     raise SystemExit(f"port {port} on {HOST} is taken; stop that first")
 
     def _services(self, action: str, *, check: bool) -> None:
-        env = {**os.environ, "PG_PORT": str(PG_PORT), "REDIS_PORT": str(REDIS_PORT)}
+        env = {
+            **os.environ,
+            "PG_PORT": str(self.pg_port),
+            "REDIS_PORT": str(self.redis_port),
+        }
         subprocess.run(
             [str(ROOT / "scripts" / "services.sh"), action, str(self.services_dir)],
             env=env,

@@ -10,8 +10,10 @@ worker runs it again.
 
 from collections.abc import Sequence
 
-from celery import group, shared_task
+from celery import group
 from django.conf import settings
+
+from api.background import shared_task
 
 from .generation import signals_generate
 from .outcomes import outcomes_backfill
