@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from bench import dataset
@@ -32,6 +33,8 @@ from bench.servers import (
     WORKERS,
     Harness,
 )
+
+WRITERS = 5  # connections the write stream spreads its writes over
 
 
 class HttpPhases:
@@ -238,20 +241,29 @@ class HttpPhases:
         detail = next(kind for kind in scenario.kinds if kind.fmt)
         before = self.cache_counters()
         stop, done = threading.Event(), {"writes": 0, "write_errors": 0}
-        writer = threading.Thread(
-            target=self.write_stream, args=(detail.lo, detail.hi, stop, done)
-        )
-        writer.start()
+        writers = [
+            threading.Thread(
+                target=self.write_stream, args=(detail.lo, detail.hi, stop, done, n)
+            )
+            for n in range(WRITERS)
+        ]
+        for writer in writers:
+            writer.start()
+        started = time.monotonic()
         try:
             row.app = self.measure(APP_PORT, scenario, floor=False)
         finally:
             stop.set()
-            writer.join()
+            for writer in writers:
+                writer.join()
         after = self.cache_counters()
         hits, misses = (after[k] - before[k] for k in ("hits", "misses"))
         baseline = next(r for r in self.results.rows if r.scenario.key == "mixed_hot")
         row.extra = {
             **done,
+            "writes_per_second": round(
+                done["writes"] / (time.monotonic() - started), 1
+            ),
             "hit_rate": hits / (hits + misses) if hits + misses else None,
             "baseline_rps": baseline.app.rps if baseline.app else None,
         }
@@ -267,16 +279,17 @@ class HttpPhases:
             return json.loads(response.read())["cache"]
 
     def write_stream(
-        self, lo: int, hi: int, stop: threading.Event, done: dict[str, int]
+        self, lo: int, hi: int, stop: threading.Event, done: dict[str, int], n: int
     ) -> None:
-        """PATCH the confidence of a random signal WRITES_PER_SECOND times a second
-        (the ids span the 30 pairs), on one kept-alive connection."""
+        """PATCH the confidence of a random signal WRITES_PER_SECOND / WRITERS times
+        a second (the ids span the 30 pairs), on one kept-alive connection; several
+        of these keep the rate while each write waits for its answer."""
         connection = http.client.HTTPConnection(HOST, APP_PORT, timeout=30)
         headers = {
             "Authorization": f"Token {self.data.staff_token}",
             "Content-Type": "application/json",
         }
-        rng, interval = random.Random(7), 1 / WRITES_PER_SECOND
+        rng, interval = random.Random(n), WRITERS / WRITES_PER_SECOND
         due = time.monotonic()
         while not stop.is_set():
             body = json.dumps({"confidence": rng.randint(40, 95)})
@@ -294,7 +307,8 @@ class HttpPhases:
         connection.close()
 
     def fill_floor_cache(self, scenario: Scenario) -> None:
-        """Warm the app's cache, and store its bytes where the floor reads them."""
+        """Warm the app's cache, and store its bytes where the floor reads them;
+        warm every id of a range of ids too (a cached row measures hits)."""
         import redis
 
         client = redis.Redis.from_url(self.harness.redis_url)
@@ -303,6 +317,11 @@ class HttpPhases:
                 body = get(APP_PORT, path)
                 client.set(f"floor:{path}", body)
         client.close()
+        for kind in scenario.kinds:
+            if kind.fmt:
+                paths = [kind.fmt % n for n in range(kind.lo, kind.hi + 1)]
+                with ThreadPoolExecutor(8) as pool:
+                    list(pool.map(lambda path: get(APP_PORT, path), paths))
 
     def single_requests(self) -> None:
         """Bulk create and fresh generation, timed one request at a time."""
