@@ -2,9 +2,7 @@
 production server and then on the floor, the single timed requests, and
 pg_stat_activity sampled throughout."""
 
-import http.client
 import json
-import random
 import secrets
 import subprocess
 import threading
@@ -17,7 +15,6 @@ from contextlib import contextmanager
 
 from bench import dataset
 from bench.data import Data, bulk_body, bulk_delete, generated_delete, psql
-from bench.endpoints import WRITES_PER_SECOND
 from bench.report import fmt_seconds
 from bench.report_http import COMPARE_PROBES, HttpResults, Row, Single
 from bench.scenarios import WRK_TIMEOUT, Kind, Result, Scenario, lua_script, run_wrk
@@ -33,8 +30,7 @@ from bench.servers import (
     WORKERS,
     Harness,
 )
-
-WRITERS = 5  # connections the write stream spreads its writes over
+from bench.write_stream import WRITERS, cache_counters, write_stream
 
 
 class HttpPhases:
@@ -239,11 +235,12 @@ class HttpPhases:
         WRITES_PER_SECOND; compared with mixed_hot (the same load without writes),
         with the response cache's hit rate over the run."""
         detail = next(kind for kind in scenario.kinds if kind.fmt)
-        before = self.cache_counters()
+        token = self.data.staff_token
+        before = cache_counters(token)
         stop, done = threading.Event(), {"writes": 0, "write_errors": 0}
         writers = [
             threading.Thread(
-                target=self.write_stream, args=(detail.lo, detail.hi, stop, done, n)
+                target=write_stream, args=(token, detail.lo, detail.hi, stop, done, n)
             )
             for n in range(WRITERS)
         ]
@@ -256,7 +253,7 @@ class HttpPhases:
             stop.set()
             for writer in writers:
                 writer.join()
-        after = self.cache_counters()
+        after = cache_counters(token)
         hits, misses = (after[k] - before[k] for k in ("hits", "misses"))
         baseline = next(r for r in self.results.rows if r.scenario.key == "mixed_hot")
         row.extra = {
@@ -268,43 +265,6 @@ class HttpPhases:
             "baseline_rps": baseline.app.rps if baseline.app else None,
         }
         self.harness.log(f"  under writes: {row.extra}")
-
-    def cache_counters(self) -> dict[str, int]:
-        """The response cache's hits and misses so far, summed over the workers."""
-        request = urllib.request.Request(
-            f"http://{HOST}:{APP_PORT}/api/metrics",
-            headers={"Authorization": f"Token {self.data.staff_token}"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())["cache"]
-
-    def write_stream(
-        self, lo: int, hi: int, stop: threading.Event, done: dict[str, int], n: int
-    ) -> None:
-        """PATCH the confidence of a random signal WRITES_PER_SECOND / WRITERS times
-        a second (the ids span the 30 pairs), on one kept-alive connection; several
-        of these keep the rate while each write waits for its answer."""
-        connection = http.client.HTTPConnection(HOST, APP_PORT, timeout=30)
-        headers = {
-            "Authorization": f"Token {self.data.staff_token}",
-            "Content-Type": "application/json",
-        }
-        rng, interval = random.Random(n), WRITERS / WRITES_PER_SECOND
-        due = time.monotonic()
-        while not stop.is_set():
-            body = json.dumps({"confidence": rng.randint(40, 95)})
-            path = f"/api/signals/{rng.randint(lo, hi)}/"
-            try:
-                connection.request("PATCH", path, body, headers)
-                response = connection.getresponse()
-                response.read()
-                done["writes" if response.status == 200 else "write_errors"] += 1
-            except OSError:
-                done["write_errors"] += 1
-                connection.close()
-            due += interval
-            stop.wait(max(0.0, due - time.monotonic()))
-        connection.close()
 
     def fill_floor_cache(self, scenario: Scenario) -> None:
         """Warm the app's cache, and store its bytes where the floor reads them;
