@@ -21,6 +21,7 @@ from events.services import events_record
 from .choices import Status
 from .models import Signal
 from .pricing import pip_size, pips, risk_reward
+from .representations import detail_forms
 
 UNIQUE_KEY = ("pair", "timeframe", "strategy", "timestamp")
 DUPLICATE_MESSAGE = "A signal for this pair, timeframe, strategy and timestamp exists."
@@ -39,10 +40,9 @@ def signals_cache_bump() -> None:
 
 
 def _details(signals: Sequence[Signal]) -> list[dict[str, Any]]:
-    """The detail form (GET /api/signals/{id}/) of signals in memory: no query."""
-    from .serializers import SignalSerializer  # serializers → generation → here
-
-    return SignalSerializer(signals, many=True).data
+    """The detail form (GET /api/signals/{id}/) of signals in memory: no query.
+    (Column values not in a model instance: representations.detail_forms_of_rows.)"""
+    return detail_forms(signals)
 
 
 def _change_type(was: str | None, signal: Signal) -> str:
