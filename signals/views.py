@@ -24,7 +24,7 @@ from api.permissions import ReadAnyoneWriteStaffOrPermitted
 from api.renderers import with_fast_json
 
 from . import services
-from .filters import SignalFilter, SignalListFilter
+from .filters import SignalFilter, SignalListFilter, simple_filter
 from .generation import signals_generate
 from .models import Signal
 from .representations import detail_form, detail_row, minimal_forms, minimal_rows
@@ -76,6 +76,10 @@ class SignalViewSet(
 
     def get_queryset(self) -> Any:
         return Signal.objects.all()
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        filtered = simple_filter(self.request.query_params, queryset)
+        return super().filter_queryset(queryset) if filtered is None else filtered
 
     def get_serializer_class(self) -> type:
         return (
