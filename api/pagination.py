@@ -75,7 +75,8 @@ class PagePagination(PageNumberPagination):
         size = self.get_page_size(request)
         number = _positive_int(request, "page", 1)
         offset = (number - 1) * size
-        rows = list(queryset[offset : offset + size])
+        # An offset no table reaches (and no database takes): past the last page.
+        rows = list(queryset[offset : offset + size]) if offset < 2**62 else []
         paginator = self.django_paginator_class(queryset, size)
         if len(rows) < size and (rows or number == 1):
             paginator.count = offset + len(rows)
