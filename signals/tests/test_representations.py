@@ -156,3 +156,19 @@ def test_a_missing_or_out_of_range_id_has_no_row():
     assert detail_row(1) is None
     assert detail_row(2**63) is None
     assert detail_row(0) is None
+
+
+def test_the_reads_keep_content_negotiation(api_client):
+    signal = SignalFactory()
+    for path in ("/api/signals/", f"/api/signals/{signal.pk}/", "/api/signals/feed/"):
+        html = api_client.get(path, HTTP_ACCEPT="text/html")
+        assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
+        indented = api_client.get(path, HTTP_ACCEPT="application/json; indent=2")
+        assert indented.status_code == 200 and b'\n  "' in indented.content
+        assert json.loads(indented.content) == api_client.get(path).json()
+
+
+def test_a_missing_signal_is_the_same_404(api_client):
+    response = api_client.get("/api/signals/999999/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No Signal matches the given query."}
