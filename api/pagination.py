@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.paginator import InvalidPage
+from django.core.paginator import InvalidPage, Page
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination, PageNumberPagination
@@ -55,7 +55,14 @@ def page_schema(results_schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class PagePagination(PageNumberPagination):
-    """`page`/`page_size` pages; a bad number is a 400, a page past the last a 404."""
+    """`page`/`page_size` pages; a bad number is a 400, a page past the last a 404.
+
+    The page is read first: when it is not full, it tells the count itself
+    (offset + its rows) and no COUNT runs. Otherwise the count is
+    `view.page_count(queryset)` when the view has one (a view that can answer the
+    count of its filters more cheaply than a COUNT over the rows, e.g. from a
+    rollup), else the queryset's COUNT.
+    """
 
     page_size_query_param = "page_size"
 
@@ -67,15 +74,26 @@ class PagePagination(PageNumberPagination):
     ) -> list:
         size = self.get_page_size(request)
         number = _positive_int(request, "page", 1)
+        offset = (number - 1) * size
+        # An offset no table reaches (and no database takes): past the last page.
+        rows = list(queryset[offset : offset + size]) if offset < 2**62 else []
         paginator = self.django_paginator_class(queryset, size)
+        if len(rows) < size and (rows or number == 1):
+            paginator.count = offset + len(rows)
+        elif rows:
+            counter = getattr(view, "page_count", None)
+            paginator.count = counter(queryset) if counter else queryset.count()
+        else:
+            paginator.count = 0  # past the last page, whatever the count
         try:
-            self.page = paginator.page(number)
+            paginator.validate_number(number)
         except InvalidPage:
             raise NotFound(
                 {"page": [f"Page {number} is past the last page."]}
             ) from None
+        self.page = Page(rows, number, paginator)
         self.request = request
-        return list(self.page)
+        return rows
 
     def get_paginated_response(self, data: list) -> Response:
         return Response(
@@ -130,7 +148,6 @@ class KeysetPagination(BasePagination):
             rows.reverse()
         self.has_next = bool(rows) and (more if forward else True)
         self.has_previous = bool(rows) and (boundary is not None if forward else more)
-        self.rows = rows
         return rows
 
     @staticmethod
@@ -157,18 +174,24 @@ class KeysetPagination(BasePagination):
             .order_by("timestamp", "id")
         )
 
-    def _link(self, row: Any, direction: str) -> str:
-        token = signing.dumps(
-            [row.timestamp.isoformat(), row.pk, direction], salt=CURSOR_SALT
-        )
+    def _link(self, item: Any, direction: str) -> str:
+        """A cursor at the answer's item: a model instance or a dict of its form
+        (`timestamp` a datetime or its ISO text, and `id`)."""
+        if isinstance(item, dict):
+            stamp, pk = item["timestamp"], item["id"]
+        else:
+            stamp, pk = item.timestamp, item.pk
+        if not isinstance(stamp, str):
+            stamp = stamp.isoformat()
+        token = signing.dumps([stamp, pk, direction], salt=CURSOR_SALT)
         url = remove_query_param(self.request.build_absolute_uri(), "page")
         return replace_query_param(url, "cursor", token)
 
     def get_paginated_response(self, data: list) -> Response:
         return Response(
             OrderedDict(
-                next=self._link(self.rows[-1], "n") if self.has_next else None,
-                previous=self._link(self.rows[0], "p") if self.has_previous else None,
+                next=self._link(data[-1], "n") if self.has_next else None,
+                previous=self._link(data[0], "p") if self.has_previous else None,
                 results=data,
             )
         )

@@ -162,3 +162,55 @@ class SignalListFilter(SignalFilter):
             tie = "id" if ordering[0].lstrip("-") == ordering[0] else "-id"
             queryset = queryset.order_by(*ordering, tie)
         return queryset
+
+
+# The filters `simple_filter` applies itself, in SignalFilter's order, with their
+# valid values (None: a pair list, checked by PAIR_PATTERN).
+SIMPLE_FILTERS: dict[str, frozenset[str] | None] = {
+    "pair": None,
+    "timeframe": frozenset(Timeframe.values),
+    "direction": frozenset(Direction.values),
+    "status": frozenset(Status.values),
+    "outcome": frozenset(Outcome.values),
+}
+PAGE_PARAMETERS = frozenset({"page", "page_size", "cursor"})
+
+
+def simple_values(params: Any) -> dict[str, Any] | None:
+    """The filter values of a query `simple_filter` can apply, as SignalFilter's
+    cleaned data would hold them (pairs as a list); None for any other query."""
+    for name, values in params.lists():
+        if len(values) != 1 or (
+            name not in SIMPLE_FILTERS and name not in PAGE_PARAMETERS
+        ):
+            return None
+    found: dict[str, Any] = {}
+    for name, allowed in SIMPLE_FILTERS.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        if allowed is None:
+            pairs = [item.strip() for item in value.strip().split(",")]
+            if not value.strip() or not all(PAIR_PATTERN.match(p) for p in pairs):
+                return None
+            found[name] = pairs
+        elif value in allowed:
+            found[name] = value
+        else:
+            return None
+    return found
+
+
+def simple_filter(params: Any, queryset: QuerySet) -> QuerySet | None:
+    """The queryset filtered as SignalFilter/SignalListFilter would filter it, when
+    every parameter is a valid pair list or choice (or a page parameter); else None,
+    and the FilterSet decides (and names what is wrong). Building and validating the
+    FilterSet's form costs about 1 ms a request, as much as reading a page of rows.
+    """
+    values = simple_values(params)
+    if values is None:
+        return None
+    for name, value in values.items():
+        lookup = "pair__in" if name == "pair" else f"{name}__exact"
+        queryset = queryset.filter(**{lookup: value})
+    return queryset

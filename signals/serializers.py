@@ -12,22 +12,9 @@ from .choices import SkipReason
 from .models import Signal
 from .pricing import levels_error
 from .querysets import MINIMAL_FIELDS
+from .representations import DETAIL_FIELDS
 
 LEVEL_FIELDS = ("direction", "entry_price", "stop_loss", "take_profit")
-DETAIL_FIELDS = (
-    *MINIMAL_FIELDS,
-    "risk_reward",
-    "strategy",
-    "indicators",
-    "reasoning",
-    "exit_price",
-    "pips",
-    "mae_pips",
-    "mfe_pips",
-    "closed_at",
-    "created_at",
-    "updated_at",
-)
 
 
 class SignalListSerializer(serializers.ModelSerializer):

@@ -22,6 +22,7 @@ from .choices import Status
 from .models import Signal, SignalRollup
 from .outcome_writes import PG_BATCH, outcomes_write
 from .pricing import pip_size, pips, risk_reward
+from .representations import detail_forms
 from .rollup import (
     rollup_add,
     rollup_contributions,
@@ -42,10 +43,9 @@ signals_deleting = Event()
 
 
 def _details(signals: Sequence[Signal]) -> list[dict[str, Any]]:
-    """The detail form (GET /api/signals/{id}/) of signals in memory: no query."""
-    from .serializers import SignalSerializer  # serializers → generation → here
-
-    return SignalSerializer(signals, many=True).data
+    """The detail form (GET /api/signals/{id}/) of signals in memory: no query.
+    (Column values not in a model instance: representations.detail_forms_of_rows.)"""
+    return detail_forms(signals)
 
 
 def _change_type(was: str | None, signal: Signal) -> str:

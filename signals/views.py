@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.db import IntegrityError
+from django.http import Http404
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -8,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from api.bulk import (
     BulkCreateResultSerializer,
@@ -20,10 +22,12 @@ from api.caching import cached_response
 from api.errors import conflict
 from api.pagination import KeysetPagination, PagePagination
 from api.permissions import ReadAnyoneWriteStaffOrPermitted
+from api.renderers import with_fast_json
 
 from . import services
-from .filters import SignalFilter, SignalListFilter
-from .models import Signal
+from .filters import SignalFilter, SignalListFilter, simple_filter, simple_values
+from .models import Signal, SignalRollup
+from .representations import detail_form, detail_row, minimal_forms, minimal_rows
 from .serializers import (
     BulkUpdateResultSerializer,
     GenerateRequestSerializer,
@@ -51,6 +55,8 @@ class SignalViewSet(
     viewsets.GenericViewSet,
 ):
     queryset = Signal.objects.all()
+    # orjson for JSON answers; the browsable API renders the same data.
+    renderer_classes = with_fast_json(api_settings.DEFAULT_RENDERER_CLASSES)
     permission_classes = [ReadAnyoneWriteStaffOrPermitted]
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -64,9 +70,22 @@ class SignalViewSet(
         return KeysetPagination if self.action == "feed" else PagePagination
 
     def get_queryset(self) -> Any:
-        if self.action in ("list", "feed"):
-            return Signal.objects.for_list()
         return Signal.objects.all()
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        filtered = simple_filter(self.request.query_params, queryset)
+        return super().filter_queryset(queryset) if filtered is None else filtered
+
+    def page_count(self, queryset: Any) -> int:
+        """The count of a full page: from the stats rollup when it can tell (a
+        few rows summed, not a COUNT over every matching signal), else counted."""
+        filters = simple_values(self.request.query_params)
+        count = (
+            None
+            if filters is None
+            else SignalRollup.objects.rollup_count(filters=filters)
+        )
+        return queryset.count() if count is None else count
 
     def get_serializer_class(self) -> type:
         return (
@@ -77,11 +96,20 @@ class SignalViewSet(
 
     @cached_response()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        return self._minimal_page(request)
 
     @cached_response()
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
+        row = detail_row(int(kwargs["pk"]))
+        if row is None:
+            raise Http404("No Signal matches the given query.")
+        return Response(detail_form(row))
+
+    def _minimal_page(self, request: Request) -> Response:
+        """A page of minimal forms from the filtered rows' columns (no instances)."""
+        queryset = minimal_rows(self.filter_queryset(self.get_queryset()))
+        rows = self.paginate_queryset(queryset)
+        return self.get_paginated_response(minimal_forms(rows))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = SignalSerializer(data=request.data)
@@ -111,7 +139,7 @@ class SignalViewSet(
     @action(detail=False, methods=["get"])
     @cached_response()
     def feed(self, request: Request) -> Response:
-        return super().list(request)
+        return self._minimal_page(request)
 
     @extend_schema(
         summary="Aggregates over the filtered signals",

@@ -45,3 +45,20 @@ def test_small_bodies_and_refused_codings_stay_plain(client, big_list):
 def test_compression_can_be_switched_off(client, big_list, settings):
     settings.COMPRESS_IN_DJANGO = False
     assert "Content-Encoding" not in client.get(big_list, HTTP_ACCEPT_ENCODING="br")
+
+
+def test_sessionless_api_reads_skip_sessions_but_still_vary_on_cookie(api_client):
+    response = api_client.get("/api/signals/")
+    assert response.status_code == 200
+    assert "Cookie" in response["Vary"]
+    assert not hasattr(response.wsgi_request, "session")
+
+
+def test_api_requests_with_a_session_are_authenticated_by_it(client, django_user_model):
+    staff = django_user_model.objects.create_user("s", password="pw", is_staff=True)
+    client.force_login(staff)
+    response = client.get("/api/signals/")
+    assert response.status_code == 200 and "Cookie" in response["Vary"]
+    assert response.wsgi_request.user == staff
+    # Outside the API (the admin) sessions always run.
+    assert client.get("/admin/").status_code == 200

@@ -81,3 +81,8 @@ def test_feed_cost_does_not_grow_with_depth(api_client, django_assert_max_num_qu
     for _ in range(5):
         with django_assert_max_num_queries(1):
             url = api_client.get(url).json()["next"]
+
+
+def test_a_page_number_past_any_offset_is_404(api_client):
+    response = api_client.get(f"/api/signals/?page={10**20}")
+    assert response.status_code == 404 and "page" in response.json()

@@ -4,7 +4,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.http import QueryDict
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from signals.filters import SignalFilter, SignalListFilter, simple_filter
+from signals.models import Signal
 from signals.tests.factories import START, SignalFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +85,43 @@ def test_ordering_by_confidence(api_client):
     assert [item["id"] for item in body["results"]] == [high.id, low.id]
     body = api_client.get("/api/signals/?ordering=confidence").json()
     assert [item["id"] for item in body["results"]] == [low.id, high.id]
+
+
+QUERY_VALUES = {
+    "pair": st.sampled_from(
+        ["EUR/USD", "EUR/USD,GBP/USD", " EUR/USD , USD/JPY ", "eur/usd", "", ",", "X"]
+    ),
+    "timeframe": st.sampled_from(["1h", "4h", "2h", "", " 1h"]),
+    "direction": st.sampled_from(["buy", "sell", "hold", ""]),
+    "status": st.sampled_from(["active", "closed", "Active", ""]),
+    "outcome": st.sampled_from(["win", "pending", "maybe"]),
+    "page": st.sampled_from(["1", "2", "x"]),
+    "page_size": st.sampled_from(["10", "0"]),
+    "min_confidence": st.sampled_from(["50", "x"]),
+    "ordering": st.sampled_from(["-confidence", "timestamp"]),
+    "unknown": st.just("1"),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    chosen=st.lists(st.sampled_from(sorted(QUERY_VALUES)), max_size=4),
+    data=st.data(),
+)
+def test_simple_filter_filters_as_the_filtersets_do(chosen, data):
+    """When the shortcut applies, the FilterSet accepts the query and filters with
+    the same SQL; a query it refuses always goes to the FilterSet."""
+    query = QueryDict(mutable=True)
+    for name in chosen:
+        query.appendlist(name, data.draw(QUERY_VALUES[name]))
+    fast = simple_filter(query, Signal.objects.all())
+    for filterset_class in (SignalFilter, SignalListFilter):
+        filterset = filterset_class(query, Signal.objects.all())
+        if fast is not None:
+            assert filterset.is_valid(), filterset.errors
+            assert str(fast.query) == str(filterset.qs.query)
+
+
+def test_the_benchmarks_list_query_takes_the_shortcut():
+    query = QueryDict("pair=EUR/USD&status=closed&page_size=100")
+    assert simple_filter(query, Signal.objects.all()) is not None

@@ -385,6 +385,29 @@ def test_reads_run_a_constant_number_of_queries(
         assert api_client.get(path + "?page_size=40").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "query", ["", "?pair=EUR/USD,GBP/USD&status=active", "?outcome=win"]
+)
+def test_a_full_page_counts_from_the_rollup(
+    api_client, django_assert_num_queries, query
+):
+    SignalFactory.create_batch(12)
+    SignalFactory.create_batch(7, pair="GBP/USD")
+    SignalFactory.create_batch(5, pair="USD/JPY", status="closed", outcome="win")
+    expected = {"": 24, "?pair=EUR/USD,GBP/USD&status=active": 19}
+    expected["?outcome=win"] = 5
+    sep = "&" if query else "?"
+    with django_assert_num_queries(2):  # the page, then the rollup's sum
+        response = api_client.get(f"/api/signals/{query}{sep}page_size=5")
+    assert response.status_code == 200
+    assert response.json()["count"] == expected[query]
+    with django_assert_num_queries(2):  # a filter it cannot answer: COUNT(*)
+        response = api_client.get(
+            f"/api/signals/{query}{sep}page_size=5&since=2020-01-01"
+        )
+    assert response.json()["count"] == expected[query]
+
+
 def test_detail_runs_one_query(api_client, django_assert_num_queries):
     signal = SignalFactory()
     with django_assert_num_queries(1):

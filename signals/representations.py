@@ -1,0 +1,187 @@
+"""The minimal and detail forms of a signal, built from column values.
+
+The read paths (list, feed, detail) and the event log's payloads build their JSON
+from these instead of DRF serializers: per value DRF runs a field's
+`to_representation` and the serializer machinery around it, which made the
+uncached list several times slower than the SQL beneath it. The values are the JSON
+values SignalListSerializer and SignalSerializer give, which stay the schema's and
+the writes' shapes (signals/tests/test_representations.py holds them equal):
+
+- decimals as JSON numbers: the float of the value quantized to the column's
+  places, as DRF's DecimalField (COERCE_DECIMAL_TO_STRING off) and encoder make it;
+- datetimes in UTC as DRF writes them (ISO 8601, `Z`);
+- `indicators` as stored.
+
+The minimal form keeps the datetime object (api.renderers.FastJSONRenderer and DRF's
+encoder both write it as DRF does) and floats straight from the Decimal: rows read
+from the database hold exactly the column's places, which quantizing would only pad.
+"""
+
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC
+from decimal import Context, Decimal
+from typing import Any
+
+from django.db import connections, models, router
+
+from .models import Signal
+from .querysets import MINIMAL_FIELDS
+
+DETAIL_FIELDS = (
+    *MINIMAL_FIELDS,
+    "risk_reward",
+    "strategy",
+    "indicators",
+    "reasoning",
+    "exit_price",
+    "pips",
+    "mae_pips",
+    "mfe_pips",
+    "closed_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def minimal_rows(queryset: models.QuerySet) -> models.QuerySet:
+    """The minimal form's columns as tuples, in MINIMAL_FIELDS order."""
+    return queryset.values_list(*MINIMAL_FIELDS)
+
+
+def minimal_forms(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Minimal forms of rows from `minimal_rows` (stored values only)."""
+    return [
+        {
+            "id": pk,
+            "pair": pair,
+            "timeframe": timeframe,
+            "direction": direction,
+            "entry_price": float(entry_price),
+            "stop_loss": float(stop_loss),
+            "take_profit": float(take_profit),
+            "confidence": float(confidence),
+            "status": status,
+            "outcome": outcome,
+            "timestamp": timestamp,
+        }
+        for (
+            pk,
+            pair,
+            timeframe,
+            direction,
+            entry_price,
+            stop_loss,
+            take_profit,
+            confidence,
+            status,
+            outcome,
+            timestamp,
+        ) in rows
+    ]
+
+
+def _number(field: models.DecimalField) -> Any:
+    """DRF's DecimalField.to_representation, then its encoder's float()."""
+    exponent = Decimal(1).scaleb(-field.decimal_places)
+    context = Context(prec=field.max_digits)
+
+    def convert(value: Any) -> float | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            value = Decimal(str(value).strip())
+        return float(value.quantize(exponent, context=context))
+
+    return convert
+
+
+def _instant(value: Any) -> str | None:
+    """DRF's DateTimeField.to_representation in UTC (the project's time zone)."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    elif value.utcoffset():
+        value = value.astimezone(UTC)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _json(value: Any) -> Any:
+    """DRF's DictField gives an object's keys as text."""
+    if isinstance(value, dict):
+        return {str(key): item for key, item in value.items()}
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _converter(name: str) -> Any:
+    field = Signal._meta.get_field(name)
+    if isinstance(field, models.DecimalField):
+        return _number(field)
+    if isinstance(field, models.DateTimeField):
+        return _instant
+    if isinstance(field, models.JSONField):
+        return _json
+    if name == "id":
+        return int
+    return _text
+
+
+CONVERTERS = [(name, _converter(name)) for name in DETAIL_FIELDS]
+
+
+def detail_form(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The detail form of one signal's column values (a dict keyed by DETAIL_FIELDS:
+    a row from `.values(*DETAIL_FIELDS)` or values about to be written)."""
+    return {name: convert(values[name]) for name, convert in CONVERTERS}
+
+
+def detail_forms_of_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Detail forms of column-value dicts (see detail_form); no query."""
+    return [detail_form(row) for row in rows]
+
+
+def detail_forms(signals: Iterable[Signal]) -> list[dict[str, Any]]:
+    """Detail forms of signals in memory; no query."""
+    return [
+        {name: convert(getattr(signal, name)) for name, convert in CONVERTERS}
+        for signal in signals
+    ]
+
+
+# Per database connection (each thread has its own): the detail query compiled once,
+# with the converters Django applies to its columns. Compiling the ORM query cost
+# three times as much CPU as running it.
+_detail_statements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _detail_statement(connection: Any) -> tuple:
+    statement = _detail_statements.get(connection)
+    if statement is None:
+        queryset = Signal.objects.filter(pk=0).order_by().values_list(*DETAIL_FIELDS)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, _ = compiler.as_sql()
+        converters = compiler.get_converters([col for col, _, _ in compiler.select])
+        statement = _detail_statements[connection] = (sql, compiler, converters)
+    return statement
+
+
+def detail_row(pk: int) -> dict[str, Any] | None:
+    """One signal's DETAIL_FIELDS values, or None: one query, no model instance."""
+    if not 0 < pk < 2**63:  # past the id column's range: no such signal
+        return None
+    connection = connections[router.db_for_read(Signal)]
+    sql, compiler, converters = _detail_statement(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        rows = cursor.fetchall()
+    if converters:
+        rows = list(compiler.apply_converters(rows, converters))
+    return dict(zip(DETAIL_FIELDS, rows[0], strict=True)) if rows else None
