@@ -74,7 +74,7 @@ MIDDLEWARE = [
     # see every request; the WSGI fast path's hits are counted by monitoring's hook.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "monitoring.middleware.TimingMiddleware",
-    "api.caching.AnonymousCacheMiddleware",
+    "api.fast_path.AnonymousCacheMiddleware",
     "api.middleware.CompressionMiddleware",
     # ETag on every GET answer (of the uncompressed body), If-None-Match -> 304.
     "django.middleware.http.ConditionalGetMiddleware",

@@ -12,6 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
 
 django_application = get_wsgi_application()
 
-from api.caching import AnonymousCacheApp  # noqa: E402 (needs Django set up)
+from api.fast_path import AnonymousCacheApp  # noqa: E402 (needs Django set up)
 
 application = AnonymousCacheApp(django_application)

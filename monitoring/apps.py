@@ -13,7 +13,7 @@ class MonitoringConfig(AppConfig):
         """Time and count the response cache's fast-path hits as the middlewares
         time and count the rest, when they are on (nobody imports monitoring: it
         installs its hooks)."""
-        from api.caching import install_hit_timer
+        from api.fast_path import install_hit_timer
         from api.schema import register_examples
 
         from .middleware import fast_path_recorder

@@ -12,7 +12,7 @@ from django.test.client import ClientHandler, RequestFactory
 from rest_framework.authtoken.models import Token
 
 from api import cache_breaker, throttling
-from api.caching import AnonymousCacheApp
+from api.fast_path import AnonymousCacheApp
 from conftest import UNREACHABLE_CACHES
 from market.tests.factories import candles_create
 from signals.generation import signals_generate
