@@ -239,6 +239,8 @@ def test_the_rollup_answers_as_the_scan_after_any_writes(writes, queries):
         {"min_confidence": "55"},
         {"max_confidence": "72.5"},
         {"min_confidence": "95"},
+        {"min_confidence": "1E+30"},  # found by the fuzzer: % 10 overflowed, a 500
+        {"max_confidence": "-1E+30"},
     ],
 )
 def test_filters_the_rollup_cannot_answer_exactly_fall_back_to_the_scan(query):
