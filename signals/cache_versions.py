@@ -19,9 +19,11 @@ from functools import partial
 from django.db import transaction
 
 from api.caching import cache_bump
+from market.validators import PAIR_REGEX
 
 SIGNALS_NAMESPACE = "signals"  # where the signal answers are stored
 DETAIL_PATH = re.compile(r"/api/signals/(\d+)/\Z")
+PAIR_PATTERN = re.compile(PAIR_REGEX)
 
 
 def pair_version(pair: str) -> str:
@@ -39,8 +41,8 @@ def answer_versions(path: str, query: Mapping[str, str]) -> tuple[str, ...]:
     if detail:
         return (signal_version(int(detail[1])),)
     pairs = {item.strip() for item in query.get("pair", "").split(",")}
-    if "" in pairs:  # no filter (or a 400)
-        return (SIGNALS_NAMESPACE,)
+    if not all(PAIR_PATTERN.match(pair) for pair in pairs):
+        return (SIGNALS_NAMESPACE,)  # no filter, or a 400: no version per junk value
     return tuple(pair_version(pair) for pair in sorted(pairs))
 
 

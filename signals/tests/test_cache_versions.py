@@ -31,7 +31,8 @@ def test_an_answer_depends_on_its_pairs_or_on_every_signal():
     assert answer_versions("/api/signals/stats/", {"pair": "EUR/USD"}) == (
         "signals:pair:EUR/USD",
     )
-    for query in ({}, {"pair": ""}, {"pair": "EUR/USD,"}, {"status": "active"}):
+    queries = ({}, {"pair": ""}, {"pair": "EUR/USD,"}, {"pair": "eur/usd\x00"})
+    for query in (*queries, {"status": "active"}):
         assert answer_versions("/api/signals/feed/", query) == ("signals",)
 
 
