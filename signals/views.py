@@ -14,7 +14,6 @@ from api.bulk import (
     BulkErrorSerializer,
     bulk_error_response,
     bulk_items,
-    indexed,
 )
 from api.caching import cached_response
 from api.errors import conflict
@@ -22,6 +21,7 @@ from api.pagination import KeysetPagination, PagePagination
 from api.permissions import ReadAnyoneWriteStaffOrPermitted
 
 from . import services
+from .bulk_validation import bulk_create_validate
 from .filters import SignalFilter, SignalListFilter
 from .models import Signal
 from .serializers import (
@@ -173,11 +173,11 @@ class SignalViewSet(
         return self._bulk_update(items)
 
     def _bulk_create(self, items: list) -> Response:
-        serializer = SignalSerializer(data=items, many=True)
-        if not serializer.is_valid():
-            return bulk_error_response(indexed(serializer.errors))
+        validated, errors = bulk_create_validate(items)  # SignalSerializer(many=True)
+        if errors:
+            return bulk_error_response(errors)
         try:
-            created = services.signals_bulk_create(items=serializer.validated_data)
+            created = services.signals_bulk_create(items=validated)
         except services.BulkError as error:
             return bulk_error_response(error.errors)
         ids = [signal.pk for signal in created]
