@@ -33,13 +33,16 @@ def signals_store(*, signals: Sequence[Signal]) -> list[Signal]:
         return Signal.objects.bulk_create(signals, batch_size=size)
     now = timezone.now()
     fields = [f for f in Signal._meta.concrete_fields if not f.primary_key]
-    for signal in signals:  # what bulk_create's pre_save gives auto_now fields
-        signal.created_at = signal.updated_at = now
-    sql = _insert_sql(fields)
+    stamps = [f for f in fields if _stamp(f)]  # created_at, updated_at
+    fields = [f for f in fields if not _stamp(f)]
+    for signal in signals:  # what bulk_create's pre_save gives them
+        for field in stamps:
+            setattr(signal, field.attname, now)
+    sql = _insert_sql(fields, stamps)
     with connection.cursor() as cursor:
         for start in range(0, len(signals), PG_BATCH):
             batch = signals[start : start + PG_BATCH]
-            cursor.execute(sql, [_document(batch, fields)])
+            cursor.execute(sql, [now] * len(stamps) + [_document(batch, fields)])
             for signal, (pk,) in zip(batch, cursor.fetchall(), strict=True):
                 signal.pk = pk
                 signal._state.adding = False
@@ -47,12 +50,17 @@ def signals_store(*, signals: Sequence[Signal]) -> list[Signal]:
     return list(signals)
 
 
-def _insert_sql(fields: list[Any]) -> str:
+def _stamp(field: Any) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def _insert_sql(fields: list[Any], stamps: list[Any]) -> str:
     """Each element of the document is one row, its values in `fields` order:
     text as JSON strings, cast to the column's type; the jsonb column as it is.
     Values reach the columns as a bound parameter would (assignment casts).
     Ids come from the sequence in the order of the elements (ORDER BY n), and
-    RETURNING gives them back in that order, as bulk_create relies on too."""
+    RETURNING gives them back in that order, as bulk_create relies on too. The
+    `stamps` columns take one parameter each: the batch's time."""
     values = []
     for index, field in enumerate(fields):
         kind = field.get_internal_type()
@@ -64,7 +72,8 @@ def _insert_sql(fields: list[Any]) -> str:
             base = field.db_type(connection).partition("(")[0]
             values.append(f"(e->>{index})::{base}")
     table = connection.ops.quote_name(Signal._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values += ["%s"] * len(stamps)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields + stamps)
     return (
         f"INSERT INTO {table} ({columns}) SELECT {', '.join(values)} "
         "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(e, n) "
