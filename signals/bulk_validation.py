@@ -21,7 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from api.validators import float_storable, json_has_nul
 from market.choices import Timeframe
@@ -83,7 +84,9 @@ def bulk_create_validate(items: list) -> tuple[list[dict[str, Any]], dict[str, d
     gives them; the validated list is complete only when there are no errors."""
     validated: list[Any] = [None] * len(items)
     doubtful: list[int] = []
-    zone = timezone.get_current_timezone() if settings.USE_TZ else None
+    zone = None  # without USE_TZ or with other formats, DateTimeField reads them
+    if settings.USE_TZ and list(api_settings.DATETIME_INPUT_FORMATS) == [ISO_8601]:
+        zone = timezone.get_current_timezone()
     for index, item in enumerate(items):
         try:
             validated[index] = plain_item(item, zone)

@@ -171,3 +171,14 @@ def test_errors_keep_request_indexes_around_fast_items() -> None:
     assert validated == []
     assert set(errors) == {"1", "3"}
     assert _json(errors) == _as_drf(body)[1]
+
+
+def test_other_datetime_input_formats_leave_timestamps_to_the_serializer(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DATETIME_INPUT_FORMATS": ["%Y-%m-%d %H:%M"],
+    }
+    body = [signal_payload(), signal_payload(timestamp="2026-01-05 15:00")]
+    validated, errors = bulk_create_validate(body)
+    assert (_typed(validated), _json(errors)) == _as_drf(body)
+    assert set(errors) == {"0"}
