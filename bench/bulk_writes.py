@@ -2,8 +2,9 @@
 
     DATABASE_URL=postgres://… python bench/bulk_writes.py [N]
 
-Inserts N signals with Django's bulk_create and with COPY (ids taken from the
-sequence first, so the caller still gets them in input order), then updates them
+Inserts N signals with Django's bulk_create, with the app's insert (one JSON
+document a batch, signals.inserts) and with COPY (ids taken from the sequence
+first, so the caller still gets them in input order), then updates them
 with bulk_update (CASE expressions) and with one UPDATE … FROM (VALUES …) a
 batch. Each figure is the median of 5 runs; the table is printed as markdown.
 """
@@ -27,6 +28,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from api.bulk import bulk_batch_size  # noqa: E402
+from signals.inserts import signals_store  # noqa: E402
 from signals.models import Signal  # noqa: E402
 from signals.services import (  # noqa: E402
     RESOLVE_FIELDS,
@@ -66,6 +68,11 @@ def insert_bulk_create(signals: list[Signal]) -> list[int]:
     with transaction.atomic():
         size = bulk_batch_size(len(Signal._meta.concrete_fields))
         return [s.pk for s in Signal.objects.bulk_create(signals, batch_size=size)]
+
+
+def insert_json_document(signals: list[Signal]) -> list[int]:
+    with transaction.atomic():
+        return [s.pk for s in signals_store(signals=signals)]
 
 
 def insert_copy(signals: list[Signal]) -> list[int]:
@@ -136,13 +143,15 @@ def main() -> None:
         sys.exit("Set DATABASE_URL to a PostgreSQL database (migrated).")
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
     figures: dict[str, list[float]] = {
-        k: [] for k in ("bulk_create", "copy", "bulk_update", "values")
+        k: [] for k in ("bulk_create", "json_document", "copy", "bulk_update", "values")
     }
     for run in range(RUNS):
         Signal.objects.filter(strategy="bench").delete()
-        seconds, ids_a = timed(insert_bulk_create, make(n, 2 * run))
+        seconds, ids_a = timed(insert_bulk_create, make(n, 3 * run))
         figures["bulk_create"].append(seconds)
-        seconds, ids_b = timed(insert_copy, make(n, 2 * run + 1))
+        seconds, _ = timed(insert_json_document, make(n, 3 * run + 2))
+        figures["json_document"].append(seconds)
+        seconds, ids_b = timed(insert_copy, make(n, 3 * run + 1))
         figures["copy"].append(seconds)
         figures["bulk_update"].append(timed(update_bulk_update, ids_a)[0])
         # UPDATE … FROM VALUES only touches active rows: use the fresh COPY batch.

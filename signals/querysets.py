@@ -206,7 +206,7 @@ def rollup_where(filters: Mapping[str, Any]) -> Q | None:
             where &= Q(**{name: filters[name]})
     low, high = filters.get("min_confidence"), filters.get("max_confidence")
     if (low is not None and low > 100) or (high is not None and high < 0):
-        return None  # no signal matches: the scan says so (and % 10 could overflow)
+        return Q(signals__lt=0)  # no signal matches (and % 10 could overflow)
     if low is not None and low > 0:  # every confidence is ≥ 0
         if low % 10:
             return None

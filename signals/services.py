@@ -19,6 +19,7 @@ from events.services import events_record
 
 from .cache_versions import signals_changed
 from .choices import Status
+from .inserts import signals_store
 from .models import Signal, SignalRollup
 from .outcome_writes import PG_BATCH, outcomes_write
 from .pricing import pip_size, pips, risk_reward
@@ -151,9 +152,7 @@ def signals_insert(*, signals: Sequence[Signal]) -> list[Signal]:
         raise BulkError(errors)
     try:
         with transaction.atomic():
-            created = Signal.objects.bulk_create(
-                signals, batch_size=bulk_batch_size(len(Signal._meta.concrete_fields))
-            )
+            created = signals_store(signals=signals)
             rollup_rows_add(ids=[signal.pk for signal in created])
             signals_record(signals=created, types=[EventType.CREATED] * len(created))
             signals_changed(pairs=[signal.pair for signal in created])

@@ -16,7 +16,6 @@ from api.bulk import (
     BulkErrorSerializer,
     bulk_error_response,
     bulk_items,
-    indexed,
 )
 from api.caching import cached_response
 from api.errors import conflict
@@ -25,6 +24,7 @@ from api.permissions import ReadAnyoneWriteStaffOrPermitted
 from api.renderers import with_fast_json
 
 from . import services
+from .bulk_validation import bulk_create_validate
 from .filters import SignalFilter, SignalListFilter, simple_filter, simple_values
 from .models import Signal, SignalRollup
 from .representations import detail_form, detail_row, minimal_forms, minimal_rows
@@ -201,11 +201,11 @@ class SignalViewSet(
         return self._bulk_update(items)
 
     def _bulk_create(self, items: list) -> Response:
-        serializer = SignalSerializer(data=items, many=True)
-        if not serializer.is_valid():
-            return bulk_error_response(indexed(serializer.errors))
+        validated, errors = bulk_create_validate(items)  # SignalSerializer(many=True)
+        if errors:
+            return bulk_error_response(errors)
         try:
-            created = services.signals_bulk_create(items=serializer.validated_data)
+            created = services.signals_bulk_create(items=validated)
         except services.BulkError as error:
             return bulk_error_response(error.errors)
         ids = [signal.pk for signal in created]
