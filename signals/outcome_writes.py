@@ -12,30 +12,31 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 
 from api.bulk import bulk_batch_size
 
 from .models import Signal
+from .representations import DETAIL_FIELDS, detail_rows_converted
 
 PG_BATCH = 10000
 
 
 def outcomes_write(
     *, ids: Sequence[int], columns: dict[str, Sequence[Any]], updated_at: datetime
-) -> list[Signal]:
+) -> list[dict[str, Any]]:
     """Set the given columns (field name: values aligned with `ids`) and updated_at
-    on the signals among `ids` that are still active; returns them as stored, in
-    no particular order.
+    on the signals among `ids` that are still active; returns their DETAIL_FIELDS
+    values as stored (no model instance), in no particular order.
 
-    Rows someone closed meanwhile are left alone: the status is checked again
-    under the row lock, which is taken in id order first, as every bulk write of
-    signals takes it, so concurrent writers queue instead of deadlocking.
+    The caller holds the rows' locks (taken in id order, as every bulk write of
+    signals takes them, so concurrent writers queue instead of deadlocking); rows
+    someone closed before that are left alone: the status is checked again.
     """
     fields = [Signal._meta.get_field(name) for name in columns]
     postgres = connection.vendor == "postgresql"
     size = PG_BATCH if postgres else bulk_batch_size(len(fields) + 2)
-    stored: list[Signal] = []
+    stored: list[dict[str, Any]] = []
     for start in range(0, len(ids), size):
         end = start + size
         batch = [values[start:end] for values in columns.values()]
@@ -48,32 +49,27 @@ def outcomes_write(
 
 def _update(
     source: str, params: list[Any], fields: Sequence[Any], updated_at: datetime
-) -> list[Signal]:
-    """UPDATE … FROM the batch `v`, locking its rows in id order first."""
+) -> list[dict[str, Any]]:
+    """UPDATE … FROM the batch `v`, returning the rows' detail values."""
     table = connection.ops.quote_name(Signal._meta.db_table)
     stamp = Signal._meta.get_field("updated_at")
     assignments = ", ".join(
         [f"{f.column} = v.{f.column}" for f in fields] + [f"{stamp.column} = %s"]
     )
     names = ", ".join(["id", *(f.column for f in fields)])
-    returned = ", ".join(f"{table}.{f.column}" for f in Signal._meta.concrete_fields)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) "
-                "ORDER BY id FOR UPDATE",
-                [params[0]],
-            )
-    # A raw query applies the fields' converters to what RETURNING gives.
-    return list(
-        Signal.objects.raw(
+    returned = ", ".join(
+        f"{table}.{Signal._meta.get_field(name).column}" for name in DETAIL_FIELDS
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
             f"WITH v({names}) AS ({source}) "
             f"UPDATE {table} SET {assignments} FROM v "
             f"WHERE {table}.id = v.id AND {table}.status = 'active' "
             f"RETURNING {returned}",
             [*params, stamp.get_db_prep_save(updated_at, connection)],
         )
-    )
+        rows = cursor.fetchall()
+    return detail_rows_converted(rows, connections[connection.alias])
 
 
 def _unnest(

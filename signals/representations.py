@@ -173,6 +173,17 @@ def _detail_statement(connection: Any) -> tuple:
     return statement
 
 
+def detail_rows_converted(
+    rows: Iterable[Sequence[Any]], connection: Any
+) -> list[dict[str, Any]]:
+    """DETAIL_FIELDS column values as the database sent them (e.g. by RETURNING),
+    converted as Django converts them (detail_row's form); no query."""
+    _, compiler, converters = _detail_statement(connection)
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    return [dict(zip(DETAIL_FIELDS, row, strict=True)) for row in rows]
+
+
 def detail_row(pk: int) -> dict[str, Any] | None:
     """One signal's DETAIL_FIELDS values, or None: one query, no model instance."""
     if not 0 < pk < 2**63:  # past the id column's range: no such signal

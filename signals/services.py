@@ -23,7 +23,7 @@ from .inserts import signals_store
 from .models import Signal, SignalRollup
 from .outcome_writes import PG_BATCH, outcomes_write
 from .pricing import pip_size, pips, risk_reward
-from .representations import detail_forms
+from .representations import detail_forms, detail_forms_of_rows
 from .rollup import (
     rollup_add,
     rollup_contributions,
@@ -397,15 +397,16 @@ def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
                 },
                 updated_at=now,
             )
-            after = rollup_contributions(ids=[signal.pk for signal in written])
+            after = rollup_contributions(ids=[row["id"] for row in written])
             rollup_merge(delta, rollup_delta(before=before, after=after))
             stored.extend(written)
         rollup_add(delta)  # once, its groups in order: see signals.rollup
-        stored.sort(key=lambda signal: signal.pk)
-        signals_record(signals=stored, types=[EventType.RESOLVED] * len(stored))
+        stored.sort(key=lambda row: row["id"])
+        events_record(
+            events=[(EventType.RESOLVED, form) for form in detail_forms_of_rows(stored)]
+        )
         signals_changed(
-            pairs={signal.pair for signal in stored},
-            ids=[signal.pk for signal in stored],
+            pairs={row["pair"] for row in stored}, ids=[row["id"] for row in stored]
         )
     return len(stored)
 
