@@ -111,6 +111,11 @@ def _queries(
     for sql, params, many in statements:
         if many:
             raise RuntimeError(f"executemany is not replayed by the floor: {sql}")
+        if isinstance(params, dict):  # named parameters (%(name)s), kept by name
+            queries.append(
+                {"sql": sql, "named": {k: encode(v) for k, v in params.items()}}
+            )
+            continue
         query: dict[str, Any] = {
             "sql": sql,
             "params": None if params is None else [encode(p) for p in params],

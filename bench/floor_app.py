@@ -54,7 +54,11 @@ def _load_spec() -> dict[str, Any]:
             raw = orjson.loads(handle.read())
         for scenario in raw.values():
             for query in scenario["queries"]:
-                if query["params"] is not None:
+                if "named" in query:
+                    query["params"] = {
+                        k: decode_param(v) for k, v in query.pop("named").items()
+                    }
+                elif query["params"] is not None:
                     query["params"] = [decode_param(p) for p in query["params"]]
         _spec = raw
     return _spec
