@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, transaction
 
 from signals.inserts import signals_store
 from signals.models import Signal
@@ -75,9 +75,8 @@ def test_a_taken_key_fails_the_whole_batch():
     assert Signal.objects.filter(strategy="taken").count() == 1
 
 
+@pytest.mark.postgresql  # SQLite does not enforce a text column's length
 def test_a_value_too_long_for_its_column_is_an_error_not_a_truncation():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite does not enforce a text column's length")
     signal = _signals("long", 1)[0]
     signal.pair = "A" * 26
     with pytest.raises(DataError), transaction.atomic():
