@@ -99,8 +99,9 @@ def _calibration_buckets(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 class SignalQuerySet(models.QuerySet):
     def for_list(self) -> "SignalQuerySet":
-        """Only the minimal form's columns (newest first by the model's ordering)."""
-        return self.only(*MINIMAL_FIELDS)
+        """The minimal form's columns as tuples, in MINIMAL_FIELDS order (newest
+        first by the model's ordering); signals.representations renders them."""
+        return self.values_list(*MINIMAL_FIELDS)
 
     def for_pair(self, pair: str) -> "SignalQuerySet":
         return self.filter(pair=pair)

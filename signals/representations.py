@@ -44,13 +44,8 @@ DETAIL_FIELDS = (
 )
 
 
-def minimal_rows(queryset: models.QuerySet) -> models.QuerySet:
-    """The minimal form's columns as tuples, in MINIMAL_FIELDS order."""
-    return queryset.values_list(*MINIMAL_FIELDS)
-
-
 def minimal_forms(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
-    """Minimal forms of rows from `minimal_rows` (stored values only)."""
+    """Minimal forms of rows from `SignalQuerySet.for_list` (stored values only)."""
     return [
         {
             "id": pk,

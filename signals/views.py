@@ -26,8 +26,8 @@ from api.renderers import with_fast_json
 from . import services
 from .bulk_validation import bulk_create_validate
 from .filters import SignalFilter, SignalListFilter, simple_filter, simple_values
-from .models import Signal, SignalRollup
-from .representations import detail_form, detail_row, minimal_forms, minimal_rows
+from .models import Signal
+from .representations import detail_form, detail_row, minimal_forms
 from .serializers import (
     BulkUpdateResultSerializer,
     GenerateRequestSerializer,
@@ -80,12 +80,9 @@ class SignalViewSet(
         """The count of a full page: from the stats rollup when it can tell (a
         few rows summed, not a COUNT over every matching signal), else counted."""
         filters = simple_values(self.request.query_params)
-        count = (
-            None
-            if filters is None
-            else SignalRollup.objects.rollup_count(filters=filters)
-        )
-        return queryset.count() if count is None else count
+        if filters is None:
+            return queryset.count()
+        return queryset.filtered_count(filters=filters)
 
     def get_serializer_class(self) -> type:
         return (
@@ -107,7 +104,7 @@ class SignalViewSet(
 
     def _minimal_page(self, request: Request) -> Response:
         """A page of minimal forms from the filtered rows' columns (no instances)."""
-        queryset = minimal_rows(self.filter_queryset(self.get_queryset()))
+        queryset = self.filter_queryset(self.get_queryset()).for_list()
         rows = self.paginate_queryset(queryset)
         return self.get_paginated_response(minimal_forms(rows))
 

@@ -20,7 +20,6 @@ from signals.representations import (
     detail_forms_of_rows,
     detail_row,
     minimal_forms,
-    minimal_rows,
 )
 from signals.serializers import SignalListSerializer, SignalSerializer
 from signals.tests.factories import SignalFactory
@@ -110,9 +109,9 @@ def test_stored_signals_render_as_the_serializers_render_them(values):
         ]
         queryset = Signal.objects.filter(pk__in=[s.pk for s in created])
         listed = SignalListSerializer(queryset, many=True).data
-        assert _fast(minimal_forms(minimal_rows(queryset))) == _drf(listed)
+        assert _fast(minimal_forms(queryset.for_list())) == _drf(listed)
         # The browsable API renders the same data with DRF's encoder.
-        assert _drf(minimal_forms(minimal_rows(queryset))) == _drf(listed)
+        assert _drf(minimal_forms(queryset.for_list())) == _drf(listed)
         for signal in queryset:
             expected = _drf(SignalSerializer(signal).data)
             form = _fast(detail_form(detail_row(signal.pk)))
