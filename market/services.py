@@ -4,7 +4,6 @@ Candles feed no cached API answer (the cache holds signals and journal answers, 
 generated signal bumps it when written), so importing candles does not bump the cache.
 """
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,13 +15,11 @@ from django.db import connection, transaction
 from .choices import Timeframe
 from .models import Candle
 from .parsers import BadRow, CandleFile, CandleFileError, CandleImportError, CandleRow
-from .validators import PAIR_REGEX
+from .validators import PAIR_PATTERN
 
 PROGRESS_EVERY = 100_000  # rows between progress reports
 WRITE_BATCH = 5_000  # rows per COPY write or bulk_create call
 LISTED_BAD_ROWS = 20  # bad rows kept with their reason; the rest are only counted
-
-_PAIR = re.compile(PAIR_REGEX)
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ def candles_import(
     `progress` is called with the rows read every PROGRESS_EVERY rows, and on a file
     that long once more with True when reading is done and only the write is left.
     """
-    if not _PAIR.fullmatch(pair):
+    if not PAIR_PATTERN.fullmatch(pair):
         raise CandleImportError(
             f"invalid pair {pair!r}: expected upper-case BASE/QUOTE such as EUR/USD"
         )

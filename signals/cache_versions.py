@@ -19,11 +19,10 @@ from functools import partial
 from django.db import transaction
 
 from api.caching import cache_bump
-from market.validators import PAIR_REGEX
+from market.validators import pair_list, pairs_invalid
 
 SIGNALS_NAMESPACE = "signals"  # where the signal answers are stored
 DETAIL_PATH = re.compile(r"/api/signals/(\d+)/\Z")
-PAIR_PATTERN = re.compile(PAIR_REGEX)
 
 
 def pair_version(pair: str) -> str:
@@ -40,8 +39,8 @@ def answer_versions(path: str, query: Mapping[str, str]) -> tuple[str, ...]:
     detail = DETAIL_PATH.match(path)
     if detail:
         return (signal_version(int(detail[1])),)
-    pairs = {item.strip() for item in query.get("pair", "").split(",")}
-    if not all(PAIR_PATTERN.match(pair) for pair in pairs):
+    pairs = set(pair_list(query.get("pair", "")))
+    if pairs_invalid(pairs):
         return (SIGNALS_NAMESPACE,)  # no filter, or a 400: no version per junk value
     return tuple(pair_version(pair) for pair in sorted(pairs))
 

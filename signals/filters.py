@@ -1,6 +1,5 @@
 """Query-parameter filters shared by the signal list, feed and stats."""
 
-import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -12,12 +11,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
 from market.choices import Timeframe
-from market.validators import PAIR_REGEX
+from market.validators import pair_list, pairs_invalid
 
 from .choices import Direction, Outcome, Status
 from .models import Signal
-
-PAIR_PATTERN = re.compile(PAIR_REGEX)
 
 
 class PairListField(forms.CharField):
@@ -27,8 +24,8 @@ class PairListField(forms.CharField):
         value = super().clean(value)
         if not value:
             return None
-        pairs = [item.strip() for item in value.split(",")]
-        bad = [pair for pair in pairs if not PAIR_PATTERN.match(pair)]
+        pairs = pair_list(value)
+        bad = pairs_invalid(pairs)
         if bad:
             # Passed as a parameter: a "%" in the client's text must not be formatted.
             raise forms.ValidationError(
@@ -165,7 +162,7 @@ class SignalListFilter(SignalFilter):
 
 
 # The filters `simple_filter` applies itself, in SignalFilter's order, with their
-# valid values (None: a pair list, checked by PAIR_PATTERN).
+# valid values (None: a pair list, every item a pair).
 SIMPLE_FILTERS: dict[str, frozenset[str] | None] = {
     "pair": None,
     "timeframe": frozenset(Timeframe.values),
@@ -190,8 +187,8 @@ def simple_values(params: Any) -> dict[str, Any] | None:
         if value is None:
             continue
         if allowed is None:
-            pairs = [item.strip() for item in value.strip().split(",")]
-            if not value.strip() or not all(PAIR_PATTERN.match(p) for p in pairs):
+            pairs = pair_list(value)
+            if pairs_invalid(pairs):  # an empty value too
                 return None
             found[name] = pairs
         elif value in allowed:
