@@ -46,14 +46,19 @@ def _test_settings(settings) -> None:  # type: ignore[no-untyped-def]
     }
 
 
-@pytest.fixture
-def redis_url() -> str:
+def required_redis_url() -> str:
+    """The test Redis; a skip without one, a failure when CI=true."""
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
         if IN_CI:
             pytest.fail("CI=true but TEST_REDIS_URL is not set: Redis tests must run")
         pytest.skip("no Redis server: set TEST_REDIS_URL (the test command does)")
     return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return required_redis_url()
 
 
 @pytest.fixture

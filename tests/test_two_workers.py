@@ -17,6 +17,7 @@ import httpx
 import pytest
 import redis
 
+from conftest import required_redis_url
 from tests.servers import free_port, manage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,11 +29,7 @@ HOST = "api.example"
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
-    redis_url = os.environ.get("TEST_REDIS_URL")
-    if not redis_url:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but TEST_REDIS_URL is not set")
-        pytest.skip("no Redis server: set TEST_REDIS_URL (the test command does)")
+    redis_url = required_redis_url()  # module-scoped: not the redis_url fixture
     base = tmp_path_factory.mktemp("two-workers")
     (base / "prom").mkdir()
     empty_config = base / "gunicorn_empty.py"

@@ -20,6 +20,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from conftest import required_redis_url
 from tests.servers import free_port, manage
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -43,11 +44,7 @@ def wait_healthy(url: str, proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
-    redis_url = os.environ.get("TEST_REDIS_URL")
-    if not redis_url:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but TEST_REDIS_URL is not set")
-        pytest.skip("no Redis server: set TEST_REDIS_URL (the test command does)")
+    redis_url = required_redis_url()  # module-scoped: not the redis_url fixture
     base = tmp_path_factory.mktemp("live")
     env = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
