@@ -82,7 +82,7 @@ def local_cache(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     """The embedded default's SQLite cache, in a file of this test's own."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "api.local_cache.LocalCache",
+            "BACKEND": "core.local_cache.LocalCache",
             "LOCATION": tmp_path / "cache.sqlite3",
         }
     }

@@ -1,7 +1,7 @@
 """AlphaForge settings: one module, configured by environment variables.
 
 With no variables set the project runs on laptop-safe defaults: DEBUG on, an embedded
-SQLite database and a SQLite cache (api.local_cache) every local process shares.
+SQLite database and a SQLite cache (core.local_cache) every local process shares.
 Production sets at least DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
 REDIS_URL.
 """
@@ -175,7 +175,7 @@ else:
         "default": {
             # One SQLite file (WAL) every local process shares; counts its gets
             # in django-prometheus' django_cache_* series like the other backends.
-            "BACKEND": "api.local_cache.LocalCache",
+            "BACKEND": "core.local_cache.LocalCache",
             "LOCATION": VAR_DIR / "cache.sqlite3",
             "KEY_PREFIX": "af",
             "OPTIONS": {"MAX_ENTRIES": 20000},
@@ -306,8 +306,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "signals.choices.Status",
         "BacktestStatusEnum": "signals.models.BacktestStatus",
-        "TimeframeEnum": "market.choices.Timeframe",
-        "EventTypeEnum": "events.models.EventType",
+        "TimeframeEnum": "core.vocabulary.Timeframe",
+        "EventTypeEnum": "core.vocabulary.EventType",
         "WebhookStateEnum": "webhooks.models.SubscriptionState",
         "DeliveryStateEnum": "webhooks.models.DeliveryState",
     },
@@ -351,7 +351,7 @@ if not DEBUG:
 # Background work (Celery). Redis is the broker when REDIS_URL is set; without it tasks
 # run eagerly where they are sent and `manage.py run_schedule` keeps the schedule.
 # The Celery app, loaded by the first tasks module a process imports
-# (api/background.py): web workers, which never import one, do not load Celery.
+# (core/background.py): web workers, which never import one, do not load Celery.
 TASK_APPLICATION = "alphaforge.celery.app"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"

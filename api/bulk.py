@@ -1,18 +1,10 @@
-"""All-or-nothing list writes: the body's shape, the error answer, batch sizes."""
+"""All-or-nothing list writes: the body's shape and the error answer."""
 
 from django.conf import settings
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-
-# PostgreSQL takes at most 65,535 bind parameters a statement; stay well under it.
-MAX_BIND_PARAMS = 60000
-
-
-def bulk_batch_size(field_count: int) -> int:
-    """Rows a statement may carry when each binds `field_count` parameters."""
-    return max(1, MAX_BIND_PARAMS // field_count)
 
 
 def bulk_items(request: Request) -> list:

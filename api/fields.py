@@ -6,7 +6,7 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
-from .validators import float_storable
+from core.validators import float_storable
 
 
 class StrictCharField(serializers.CharField):

@@ -21,14 +21,13 @@ COMMON_ERRORS = {
 }
 
 
-# Operations anyone may call: their security requirement includes "no credentials".
-PUBLIC = (
-    ("get", "/api/signals/"),
-    ("post", "/api/auth/token/"),
-    ("get", "/api/health"),
-    ("get", "/api/ready"),
-    ("get", "/api/schema/"),
-)
+# Operations anyone may call (method, path prefix): their security requirement includes
+# "no credentials". Each app registers its own at start-up (AppConfig.ready).
+PUBLIC: list[tuple[str, str]] = [("post", "/api/auth/token/"), ("get", "/api/schema/")]
+
+
+def register_public_operations(*operations: tuple[str, str]) -> None:
+    PUBLIC.extend(operation for operation in operations if operation not in PUBLIC)
 
 
 NOT_MODIFIED = (

@@ -19,8 +19,9 @@ from django_redis.cache import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from core.local_cache import LocalCache
+
 from .cache_breaker import cache_available, cache_failed
-from .local_cache import LocalCache
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60

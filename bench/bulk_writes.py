@@ -27,7 +27,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from api.bulk import bulk_batch_size  # noqa: E402
+from core.batch_sql import bulk_batch_size  # noqa: E402
 from signals.inserts import signals_store  # noqa: E402
 from signals.models import Signal  # noqa: E402
 from signals.services import (  # noqa: E402

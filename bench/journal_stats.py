@@ -42,7 +42,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from api.bulk import MAX_BIND_PARAMS  # noqa: E402
+from core.batch_sql import MAX_BIND_PARAMS  # noqa: E402
 from journal.models import JournalEntry  # noqa: E402
 from journal.rollup import rollup_rebuild  # noqa: E402
 from journal.services import entry_derive  # noqa: E402

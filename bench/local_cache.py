@@ -3,7 +3,7 @@
     python bench/local_cache.py [ENTRIES]
 
 Measures, in one process and one run, the operations every request makes on the
-shared cache without REDIS_URL, on the SQLite store (`api.local_cache.LocalCache`)
+shared cache without REDIS_URL, on the SQLite store (`core.local_cache.LocalCache`)
 and on the floor to beat, the FileBasedCache it replaces (django-prometheus' one, as
 configured before): the rate-limit count (`api.throttling.increment`, the real code
 path), `incr` of an existing counter, and `get_many` of a namespace version and an
@@ -40,7 +40,7 @@ ROUNDS = 5
 ROUND_SECONDS = 0.3
 BACKENDS = {
     "file cache": "django_prometheus.cache.backends.filebased.FileBasedCache",
-    "sqlite store": "api.local_cache.LocalCache",
+    "sqlite store": "core.local_cache.LocalCache",
 }
 
 

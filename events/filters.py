@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .models import EventType
+from core.vocabulary import EventType, Timeframe, pairs_invalid
+
 from .querysets import EventQuerySet
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -48,12 +49,21 @@ class EventFilter:
         return True
 
 
-def _names(name: str, values: Any, *, choices: Any = None, size: int = 25) -> frozenset:
+def _names(name: str, values: Any, *, choices: Any = None) -> frozenset:
+    """A list of event types or timeframes (`choices`), or of pairs (None)."""
     if not isinstance(values, list) or not all(
-        isinstance(value, str) and 0 < len(value) <= size for value in values
+        isinstance(value, str) and value for value in values
     ):
-        raise FilterError(name, f"Expected names of at most {size} characters.")
-    if choices is not None:
+        raise FilterError(name, "Expected a list of non-empty names.")
+    if choices is None:
+        bad = pairs_invalid(values)
+        if bad:
+            raise FilterError(
+                name,
+                "Not a valid pair (upper-case BASE/QUOTE such as EUR/USD): "
+                + ", ".join(bad),
+            )
+    else:
         unknown = sorted(set(values) - set(choices))
         if unknown:
             raise FilterError(name, f"Unknown value(s): {', '.join(unknown)}.")
@@ -95,13 +105,13 @@ def _listed(params: Mapping[str, str], name: str) -> list[str] | None:
 def filter_from_params(params: Mapping[str, str]) -> EventFilter:
     """`type`, `pair` (comma separated), `timeframe`, `min_confidence`."""
     values = {
-        "types": ("type", _listed(params, "type"), EventType.values, 32),
-        "pairs": ("pair", _listed(params, "pair"), None, 25),
-        "timeframes": ("timeframe", _listed(params, "timeframe"), None, 3),
+        "types": ("type", _listed(params, "type"), EventType.values),
+        "pairs": ("pair", _listed(params, "pair"), None),
+        "timeframes": ("timeframe", _listed(params, "timeframe"), Timeframe.values),
     }
     chosen = {
-        key: _names(name, value, choices=choices, size=size)
-        for key, (name, value, choices, size) in values.items()
+        key: _names(name, value, choices=choices)
+        for key, (name, value, choices) in values.items()
         if value is not None
     }
     return EventFilter(
@@ -130,13 +140,13 @@ def subscription_from_message(message: Any) -> tuple[EventFilter, int | None]:
     if unknown:
         raise FilterError(unknown[0], "Unknown key.")
     chosen = {}
-    for key, choices, size in (
-        ("types", EventType.values, 32),
-        ("pairs", None, 25),
-        ("timeframes", None, 3),
+    for key, choices in (
+        ("types", EventType.values),
+        ("pairs", None),
+        ("timeframes", Timeframe.values),
     ):
         if message.get(key) is not None:
-            chosen[key] = _names(key, message[key], choices=choices, size=size)
+            chosen[key] = _names(key, message[key], choices=choices)
     after = message.get("after")
     if after is not None:
         after = _integer("after", after, 0, 2**63 - 1)

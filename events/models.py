@@ -1,13 +1,9 @@
 from django.db import models
 from rest_framework.utils.encoders import JSONEncoder
 
+from core.vocabulary import EventType
+
 from .querysets import EventQuerySet
-
-
-class EventType(models.TextChoices):
-    CREATED = "signal.created"
-    UPDATED = "signal.updated"
-    RESOLVED = "signal.resolved"
 
 
 class Event(models.Model):

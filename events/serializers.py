@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from .models import EventType
+from core.vocabulary import EventType
 
 
 def event_dict(row: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The event log's scheduled work."""
 
-from api.background import shared_task
+from core.background import shared_task
 
 from .services import events_prune
 

@@ -3,13 +3,8 @@
 import django_filters
 from django.db.models import QuerySet
 
+from core.filters import PairListFilter, SinceFilter, StrictFilterSet, UntilFilter
 from signals.choices import Outcome
-from signals.filters import (
-    PairListFilter,
-    SinceFilter,
-    StrictFilterSet,
-    UntilFilter,
-)
 
 from .models import JournalEntry
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from market.validators import pair_validator
+from core.vocabulary import pair_validator
 from signals.choices import Direction, Outcome
 from signals.models import PRICE
 

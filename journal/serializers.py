@@ -5,7 +5,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from api.fields import STRICT_FIELD_MAPPING, StoredDecimalField
-from market.validators import pair_validator
+from core.vocabulary import pair_validator
 from signals.choices import Direction
 from signals.models import Signal
 from signals.pricing import pip_size

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from api.bulk import bulk_batch_size
 from api.caching import cache_bump
-from api.validators import decimal_fits
+from core.batch_sql import bulk_batch_size
+from core.validators import decimal_fits
 from signals.pricing import pip_size
 
 from .models import JournalEntry

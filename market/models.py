@@ -1,7 +1,8 @@
 from django.db import models
 from django.db.models import F, Q
 
-from .choices import Timeframe
+from core.vocabulary import Timeframe
+
 from .querysets import CandleQuerySet
 
 PRICE = {"max_digits": 20, "decimal_places": 8}

@@ -12,10 +12,10 @@ from typing import TextIO
 
 from django.db import connection, transaction
 
-from .choices import Timeframe
+from core.vocabulary import PAIR_PATTERN, Timeframe
+
 from .models import Candle
 from .parsers import BadRow, CandleFile, CandleFileError, CandleImportError, CandleRow
-from .validators import PAIR_PATTERN
 
 PROGRESS_EVERY = 100_000  # rows between progress reports
 WRITE_BATCH = 5_000  # rows per COPY write or bulk_create call

@@ -14,12 +14,13 @@ class MonitoringConfig(AppConfig):
         time and count the rest, when they are on (nobody imports monitoring: it
         installs its hooks)."""
         from api.fast_path import install_hit_timer
-        from api.schema import register_examples
+        from api.schema import register_examples, register_public_operations
 
         from .middleware import fast_path_recorder
         from .schema_examples import EXAMPLES
 
         register_examples(EXAMPLES)
+        register_public_operations(("get", "/api/health"), ("get", "/api/ready"))
 
         timing = TIMING_MIDDLEWARE in settings.MIDDLEWARE
         counting = PROMETHEUS_MIDDLEWARE in settings.MIDDLEWARE

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
-from market.admin import EstimatedCountPaginator, PairFilter
+from core.admin import EstimatedCountPaginator, PairFilter
 
 from . import charts, services
 from .filters import SignalFilter

@@ -24,8 +24,8 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from api.validators import float_storable, json_has_nul
-from market.choices import Timeframe
+from core.validators import float_storable, json_has_nul
+from core.vocabulary import Timeframe
 
 from .choices import Direction, Outcome, Status
 from .pricing import levels_error

@@ -19,7 +19,7 @@ from functools import partial
 from django.db import transaction
 
 from api.caching import cache_bump
-from market.validators import pair_list, pairs_invalid
+from core.vocabulary import pair_list, pairs_invalid
 
 SIGNALS_NAMESPACE = "signals"  # where the signal answers are stored
 DETAIL_PATH = re.compile(r"/api/signals/(\d+)/\Z")

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from market.choices import TIMEFRAME_SECONDS
+from core.vocabulary import TIMEFRAME_SECONDS
 from market.models import Candle
 
 from .models import Signal

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from market.choices import TIMEFRAME_SECONDS
+from core.vocabulary import TIMEFRAME_SECONDS
 from market.models import Candle
 from market.providers import CandleWindow
 

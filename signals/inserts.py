@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from api.bulk import bulk_batch_size
+from core.batch_sql import bulk_batch_size
 
 from .models import Signal
 

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from api.validators import validate_json_without_nul
-from market.choices import Timeframe
+from core.validators import validate_json_without_nul
+from core.vocabulary import Timeframe
 
 from .choices import Direction, Outcome, Status
 from .querysets import SignalQuerySet, SignalRollupQuerySet

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import connection, connections
 
-from api.bulk import bulk_batch_size
+from core.batch_sql import bulk_batch_size
 
 from .models import Signal
 from .representations import DETAIL_FIELDS, detail_rows_converted

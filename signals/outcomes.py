@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from django.conf import settings
 
-from market.choices import TIMEFRAME_SECONDS
+from core.vocabulary import TIMEFRAME_SECONDS
 from market.models import Candle
 
 from . import resolution

@@ -4,9 +4,8 @@ from typing import Any
 from rest_framework import serializers
 
 from api.fields import STRICT_FIELD_MAPPING, StoredDecimalField
-from api.validators import validate_json_without_nul
-from market.choices import Timeframe
-from market.validators import pair_validator
+from core.validators import validate_json_without_nul
+from core.vocabulary import Timeframe, pair_validator
 
 from .choices import SkipReason
 from .models import Signal

@@ -12,9 +12,9 @@ from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal as Event
 from django.utils import timezone
 
-from api.bulk import bulk_batch_size
-from api.validators import NUL_MESSAGE, decimal_fits, json_has_nul, overflow_message
-from events.models import EventType
+from core.batch_sql import bulk_batch_size
+from core.validators import NUL_MESSAGE, decimal_fits, json_has_nul, overflow_message
+from core.vocabulary import EventType
 from events.services import events_record
 
 from .cache_versions import signals_changed

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from celery import group
 from django.conf import settings
 
-from api.background import shared_task
+from core.background import shared_task
 
 from .generation import signals_generate
 from .outcomes import outcomes_backfill

@@ -1,8 +1,6 @@
 from rest_framework import serializers
 
-from events.models import EventType
-from market.choices import Timeframe
-from market.validators import pair_validator
+from core.vocabulary import EventType, Timeframe, pair_validator
 
 from .models import WebhookDelivery, WebhookSubscription
 from .services import url_error

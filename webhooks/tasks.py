@@ -2,7 +2,7 @@
 run_schedule on the embedded default): it turns new events into deliveries and
 hands each subscription with due deliveries to a sender task."""
 
-from api.background import shared_task
+from core.background import shared_task
 
 from .sending import deliveries_send
 from .services import deliveries_dispatch, subscriptions_due

@@ -2,7 +2,7 @@
 generator, the webhook HTTP client and Celery belong to the processes that use them
 (a Celery worker, or the request that generates or queues a backtest), so web
 workers stay small. A process that does import a tasks module gets the project's
-Celery app with it (api/background.py)."""
+Celery app with it (core/background.py)."""
 
 import json
 import os

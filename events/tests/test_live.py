@@ -252,6 +252,8 @@ def test_filters_and_a_new_subscribe_replaces_them(servers):
         json.dumps([1]),
         json.dumps({"action": "listen"}),
         json.dumps({"action": "subscribe", "types": ["signal.deleted"]}),
+        json.dumps({"action": "subscribe", "pairs": ["eurusd"]}),
+        json.dumps({"action": "subscribe", "timeframes": ["9x"]}),
         json.dumps({"action": "subscribe", "after": -1}),
         json.dumps({"action": "subscribe", "min_confidence": "high"}),
         json.dumps({"action": "subscribe", "colour": "red"}),

@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from market.choices import TIMEFRAME_SECONDS
+from core.vocabulary import TIMEFRAME_SECONDS
 from market.models import Candle
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from market.choices import TIMEFRAME_SECONDS
+from core.vocabulary import TIMEFRAME_SECONDS
 from signals import strategy
 from signals.generation import signal_price
 from signals.models import Signal

@@ -5,8 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from market.choices import Timeframe
-from market.validators import pair_validator
+from core.vocabulary import Timeframe, pair_validator
 from signals.models import Backtest
 
 from . import folds as wf

@@ -9,7 +9,7 @@ from django.core.management.base import (
     DjangoHelpFormatter,
 )
 
-from market.choices import Timeframe
+from core.vocabulary import Timeframe
 from market.parsers import (
     BadRow,
     CandleImportError,

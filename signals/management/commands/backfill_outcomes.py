@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from market.validators import pair_validator
+from core.vocabulary import pair_validator
 from signals.outcomes import BackfillReport, outcomes_backfill
 from signals.tasks import backfill
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache, caches
 
-from api.local_cache import LocalCache
+from core.local_cache import LocalCache
 
 pytestmark = pytest.mark.usefixtures("local_cache")
 START = 1_800_000_000.0

@@ -39,7 +39,7 @@ from django_prometheus.cache.metrics import (
 
 if sqlite3.sqlite_version_info < (3, 35, 0):  # UPSERT ... RETURNING
     raise ImportError(
-        f"api.local_cache needs SQLite 3.35+, not {sqlite3.sqlite_version}"
+        f"core.local_cache needs SQLite 3.35+, not {sqlite3.sqlite_version}"
     )
 
 SCHEMA = (
