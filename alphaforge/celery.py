@@ -7,14 +7,45 @@ process that sends them and `manage.py run_schedule` keeps the schedule.
 """
 
 import os
+import threading
+from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
 
 app = Celery("alphaforge")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class WebhookWake(bootsteps.StartStopStep):
+    """Each worker's listener for commits that recorded events (webhooks.wake): a
+    daemon thread that sends the webhook sweep when one is pushed."""
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.stop_event = threading.Event()
+
+    def start(self, parent: Any) -> None:
+        from django.conf import settings
+
+        from webhooks.tasks import sweep
+        from webhooks.wake import wake_loop
+
+        if settings.REDIS_URL:
+            threading.Thread(
+                target=wake_loop,
+                args=(settings.REDIS_URL, self.stop_event, sweep),
+                name="webhook-wake",
+                daemon=True,
+            ).start()
+
+    def stop(self, parent: Any) -> None:
+        self.stop_event.set()
+
+
+app.steps["worker"].add(WebhookWake)
 
 
 # When a candle of each timeframe closes (UTC). The run waits

@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
+from .commits import commit_hooks_run
 from .models import Event, Prune
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[Event
     transaction-level advisory lock held until commit, so ids are handed out in
     commit order: once an id is visible, every smaller id is visible or was rolled
     back, and a reader tailing `id > after` skips nothing. SQLite serialises writers
-    already. Tailers are woken on commit.
+    already. Tailers, and the hooks other apps registered, are woken on commit.
     """
     if not events:
         return []
@@ -67,6 +68,7 @@ def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[Event
         for start in range(0, len(rows), BATCH_SIZE):
             _insert(rows[start : start + BATCH_SIZE], now)
         transaction.on_commit(events_notify)
+        transaction.on_commit(commit_hooks_run)
     return rows
 
 

@@ -7,7 +7,10 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from api.schema import register_examples
+        from events.commits import register_commit_hook
 
         from .schema_examples import EXAMPLES
+        from .wake import dispatcher_wake
 
         register_examples(EXAMPLES)
+        register_commit_hook(dispatcher_wake)
