@@ -55,4 +55,3 @@ def test_a_commit_that_records_an_event_is_delivered_without_any_sweep(
         ids = [json.loads(body)["id"] for _, body in hook.requests]
         assert ids == sorted(set(ids))  # in order, none twice
         assert len(ids) == 2
-
