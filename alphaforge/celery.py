@@ -89,6 +89,10 @@ def beat_schedule() -> dict:
         "task": "events.prune",
         "schedule": crontab(minute="17", hour="3"),
     }
+    schedule["prune-idempotency"] = {
+        "task": "api.prune_idempotency",
+        "schedule": crontab(minute="47", hour="3"),
+    }
     schedule["webhooks-sweep"] = {
         "task": "webhooks.sweep",
         "schedule": every(timedelta(seconds=1)),

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "alphaforge",  # wiring only: its run_schedule command
+    "api",  # the HTTP layer: its one table holds Idempotency-Key records
     "market",
     "signals",
     "monitoring",
@@ -89,6 +90,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "api.middleware.APIAuthenticationMiddleware",
     "api.middleware.APIMessageMiddleware",
+    # Idempotency-Key on every POST (api/idempotency.py): inside the compression and
+    # timing, so a replay is compressed and timed like any answer.
+    "api.idempotency.IdempotencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -182,6 +186,10 @@ else:
         }
     }
 CACHE_TTL = env_int("CACHE_TTL", 300)
+# Idempotency-Key: how long a key's answer is kept, and after how long a claim whose
+# request never finished (its process died) may be taken over.
+IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 86400)
+IDEMPOTENCY_LOCK_SECONDS = env_int("IDEMPOTENCY_LOCK_SECONDS", 60)
 ENABLE_CACHE = env_bool("ENABLE_CACHE", True)
 ENABLE_COMPRESSION = env_bool("ENABLE_COMPRESSION", True)
 # Under ASGI brotli-asgi compresses (alphaforge/asgi.py); under WSGI our middleware.

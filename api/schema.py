@@ -30,6 +30,29 @@ def register_public_operations(*operations: tuple[str, str]) -> None:
     PUBLIC.extend(operation for operation in operations if operation not in PUBLIC)
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retried POST safe: the same key and the same body from the same "
+        "caller within IDEMPOTENCY_TTL_SECONDS answers the first request's status "
+        "and body (with `Idempotent-Replayed: true`) without doing the work again."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": "^[\\x20-\\x7E]+$",
+    },
+}
+IDEMPOTENCY_ERRORS = {
+    "409": "A request with this Idempotency-Key is still being processed; "
+    "retry after Retry-After.",
+    "422": "This Idempotency-Key was used with a different request.",
+}
+
+
 NOT_MODIFIED = (
     "Not modified: the If-None-Match header names the current answer's ETag "
     "(every GET answer carries one); no body."
@@ -52,7 +75,11 @@ def add_error_responses(
             responses = operation.setdefault("responses", {})
             if method == "get" and "200" in responses:
                 responses.setdefault("304", {"description": NOT_MODIFIED})
-            for code, description in COMMON_ERRORS.items():
+            errors = dict(COMMON_ERRORS)
+            if method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+                errors.update(IDEMPOTENCY_ERRORS)
+            for code, description in errors.items():
                 responses.setdefault(
                     code,
                     {
