@@ -11,12 +11,39 @@ import threading
 from typing import Any
 
 from celery import Celery, bootsteps
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+from core.request_context import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
 
 app = Celery("alphaforge")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@before_task_publish.connect
+def _carry_request_id(headers: dict | None = None, **kwargs: Any) -> None:
+    """A task sent while serving a request carries its id in the message headers."""
+    value = request_id.get()
+    if value and headers is not None:
+        headers.setdefault("request_id", value)
+
+
+@task_prerun.connect
+def _adopt_request_id(task: Any = None, **kwargs: Any) -> None:
+    """While the task runs, its log lines (and what it sends) carry that id."""
+    value = getattr(task.request, "request_id", None)
+    if value:
+        task.request.request_id_token = request_id.set(value)
+
+
+@task_postrun.connect
+def _drop_request_id(task: Any = None, **kwargs: Any) -> None:
+    token = getattr(task.request, "request_id_token", None)
+    if token is not None:
+        request_id.reset(token)
+        task.request.request_id_token = None
 
 
 class WebhookWake(bootsteps.StartStopStep):

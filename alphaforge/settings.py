@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Request-ID on every answer and log line (api/request_id.py).
+    "api.request_id.RequestIdMiddleware",
     # django-prometheus' request metrics (django_http_*): first and last, so they
     # see every request; the WSGI fast path's hits are counted by monitoring's hook.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
@@ -326,15 +328,35 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Logs: readable text by default, one JSON object a line with LOG_FORMAT=json; every
+# line carries the request id (core/logs.py). Django's own loggers go to the root's
+# handler only, so nothing is printed twice.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json")
+ACCESS_LOG = env_bool("ACCESS_LOG", False)  # one line a request (alphaforge.access)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request": {"()": "core.logs.RequestContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+        "json": {"()": "core.logs.json_formatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.

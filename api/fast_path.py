@@ -22,6 +22,8 @@ from django.http.cookie import parse_cookie
 from django.utils.http import parse_etags
 from django_redis.cache import RedisCache
 
+from core.request_context import request_id_from
+
 from . import throttling
 from .cache_breaker import cache_available, cache_failed
 from .caching import (
@@ -34,12 +36,13 @@ from .caching import (
     version_key,
 )
 from .middleware import preferred_coding
+from .request_id import HEADER as REQUEST_ID
 
 logger = logging.getLogger(__name__)
 # What the WSGI fast path leaves in the environ for the layers below it.
 KEY_ENVIRON = "alphaforge.anonymous_cache_key"
 # Headers that differ per request and so are never stored with a response.
-UNSTORED_HEADERS = frozenset({"x-cache", "x-response-time", "date"})
+UNSTORED_HEADERS = frozenset({"x-cache", "x-response-time", "x-request-id", "date"})
 
 
 class HitTimer(Protocol):
@@ -209,7 +212,11 @@ class AnonymousCacheApp:
             if _not_modified(environ.get("HTTP_IF_NONE_MATCH"), headers):
                 status, content = 304, b""
                 headers = [(k, v) for k, v in headers if k.lower() in KEPT_ON_304]
-            headers = [*headers, ("X-Cache", "HIT")]
+            headers = [
+                *headers,
+                ("X-Cache", "HIT"),
+                (REQUEST_ID, request_id_from(environ.get("HTTP_X_REQUEST_ID"))),
+            ]
             if _hit_timer is not None:
                 elapsed = _hit_timer(
                     "GET",

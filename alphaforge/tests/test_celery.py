@@ -13,9 +13,11 @@ def test_the_schedule_generates_after_each_candle_close_and_backfills(settings):
         "generate-15m",
         "backfill",
         "prune-events",
+        "prune-idempotency",
         "webhooks-sweep",
     }
     assert schedule["prune-events"]["task"] == "events.prune"
+    assert schedule["prune-idempotency"]["task"] == "api.prune_idempotency"
     assert schedule["webhooks-sweep"]["schedule"].run_every.total_seconds() == 1
     hourly = schedule["generate-1h"]
     assert hourly["task"] == "signals.generate" and hourly["args"] == ("1h",)
