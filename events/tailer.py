@@ -92,7 +92,7 @@ class Subscriber:
         *,
         batch: bool = False,
     ) -> None:
-        self.filter = wanted or EventFilter()
+        self.filter = EventFilter() if wanted is None else wanted
         self.batch = batch  # several waiting events may be sent together
         self.position = 0  # the last id this reader got or was skipped past
         self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue()
