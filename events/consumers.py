@@ -48,7 +48,6 @@ class EventConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.sending = asyncio.Lock()
-        self.position: int | None = None  # the last id sent, or subscribed from
         await self.accept()
         ip = scope_client_ip(self.scope)
         if _connections[ip] >= settings.WS_MAX_CONNECTIONS_PER_IP:
@@ -72,32 +71,37 @@ class EventConsumer(AsyncWebsocketConsumer):
     ) -> None:
         try:
             message = json.loads(text_data) if text_data is not None else None
-            wanted, after = subscription_from_message(message)
+            subscription = subscription_from_message(message)
         except (ValueError, FilterError) as error:
             detail = error.errors if isinstance(error, FilterError) else "Not JSON."
             await self._send({"type": "error", "detail": detail})
             return
         await _stopped(self.follower)
-        subscriber = Subscriber(on_overflow=self._overflowed)
-        subscriber.filter = wanted
+        subscriber = Subscriber(
+            self._overflowed, subscription.filter, batch=subscription.batch
+        )
         live = tailer()
         await live.start()
-        if after is None:  # a new subscribe goes on from where the last one was
-            after = live.position if self.position is None else self.position
-        self.position = after
+        # Without `after`, live from now, whether or not it replaces a subscription:
+        # nothing stored is replayed for the new filter.
+        after = live.position if subscription.after is None else subscription.after
         await self._send({"type": "subscribed", "after": after})
         self.follower = asyncio.get_running_loop().create_task(
-            live.follow(subscriber, after, self._send_event, self._noop, 3600)
+            live.follow(subscriber, after, self._send_events, self._noop, 3600)
         )
 
     async def _send(self, message: dict[str, Any]) -> None:
         async with self.sending:
             await self.send(text_data=json.dumps(message))
 
-    async def _send_event(self, event: LiveEvent) -> None:
+    async def _send_events(self, events: list[LiveEvent]) -> None:
+        """One event as its object; a batch as a JSON array of them."""
+        if len(events) == 1:
+            text = events[0].text
+        else:
+            text = "[" + ",".join(event.text for event in events) + "]"
         async with self.sending:
-            await self.send(text_data=event.text)
-        self.position = event.id
+            await self.send(text_data=text)
 
     async def _noop(self) -> None:
         return None

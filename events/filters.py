@@ -37,7 +37,9 @@ class EventFilter:
         )
 
     def matches(self, row: Any) -> bool:
-        """The same test as `apply`, on one row of EventQuerySet.for_api()."""
+        """The match rule of every live reader and webhook: the same test as
+        `apply` (tests pin the two together), on anything with the event's filter
+        columns (an Event, a row of EventQuerySet.for_api(), a live event)."""
         if self.types and row.type not in self.types:
             return False
         if self.pairs and row.pair not in self.pairs:
@@ -129,11 +131,28 @@ def limit_from_params(params: Mapping[str, str]) -> int:
     return DEFAULT_LIMIT if value is None else _integer("limit", value, 1, MAX_LIMIT)
 
 
-SUBSCRIBE_KEYS = {"action", "types", "pairs", "timeframes", "min_confidence", "after"}
+SUBSCRIBE_KEYS = {
+    "action",
+    "types",
+    "pairs",
+    "timeframes",
+    "min_confidence",
+    "after",
+    "batch",
+}
 
 
-def subscription_from_message(message: Any) -> tuple[EventFilter, int | None]:
-    """A WebSocket `subscribe` message: its filter and `after` (None: live only)."""
+@dataclass(frozen=True)
+class Subscription:
+    """A WebSocket `subscribe` message, read."""
+
+    filter: EventFilter
+    after: int | None  # None: live from now
+    batch: bool  # several pending events may share one message (a JSON array)
+
+
+def subscription_from_message(message: Any) -> Subscription:
+    """A WebSocket `subscribe` message: its filter, `after` and `batch`."""
     if not isinstance(message, dict) or message.get("action") != "subscribe":
         raise FilterError("action", 'Expected {"action": "subscribe", ...}.')
     unknown = sorted(set(message) - SUBSCRIBE_KEYS)
@@ -152,9 +171,13 @@ def subscription_from_message(message: Any) -> tuple[EventFilter, int | None]:
         after = _integer("after", after, 0, 2**63 - 1)
         if isinstance(message["after"], str):
             raise FilterError("after", "Expected an integer.")
-    return (
-        EventFilter(
+    batch = message.get("batch", False)
+    if not isinstance(batch, bool):
+        raise FilterError("batch", "Expected true or false.")
+    return Subscription(
+        filter=EventFilter(
             **chosen, min_confidence=_confidence(message.get("min_confidence"))
         ),
-        after,
+        after=after,
+        batch=batch,
     )

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.db import models
 
-# What a reader gets of each event, in this order (events.filters.event_dict).
+# What a reader gets of each event, in this order (events.serializers.event_dict).
 ROW_FIELDS = ("id", "type", "occurred_at", "data")
 
 

@@ -1,4 +1,5 @@
-"""Shapes of events: the dict every reader gets, and their OpenAPI documentation."""
+"""Shapes of events: the envelope every reader gets (the log, the WebSocket, the
+stream, webhook bodies), and their OpenAPI documentation."""
 
 from typing import Any
 
@@ -8,7 +9,8 @@ from core.vocabulary import EventType
 
 
 def event_dict(row: Any) -> dict[str, Any]:
-    """The contract's event object from a row of EventQuerySet.for_api()."""
+    """The contract's event object, from an Event or a row of
+    EventQuerySet.for_api(); each reader encodes it as its channel needs."""
     return {
         "id": row.id,
         "type": row.type,

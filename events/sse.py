@@ -71,8 +71,11 @@ async def stream_application(scope: dict[str, Any], receive: Any, send: Any) -> 
         return
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
 
-    async def send_event(event: LiveEvent) -> None:
-        chunk = f"id: {event.id}\nevent: {event.type}\ndata: {event.text}\n\n"
+    async def send_events(events: list[LiveEvent]) -> None:
+        chunk = "".join(
+            f"id: {event.id}\nevent: {event.type}\ndata: {event.text}\n\n"
+            for event in events
+        )
         await send(_chunk(chunk.encode()))
 
     async def heartbeat() -> None:
@@ -85,12 +88,11 @@ async def stream_application(scope: dict[str, Any], receive: Any, send: Any) -> 
         )
 
     done = asyncio.get_running_loop().create_future()
-    subscriber = Subscriber(on_overflow=lambda: done.done() or done.set_result(None))
-    subscriber.filter = wanted
+    subscriber = Subscriber(lambda: done.done() or done.set_result(None), wanted)
     await send(_chunk(b": ok\n\n"))
     follower = asyncio.ensure_future(
         tailer().follow(
-            subscriber, after, send_event, heartbeat, settings.SSE_HEARTBEAT_SECONDS
+            subscriber, after, send_events, heartbeat, settings.SSE_HEARTBEAT_SECONDS
         )
     )
 

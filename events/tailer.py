@@ -5,13 +5,14 @@ The database log is the only source of truth. The tailer reads `id > position`
 EVENTS_POLL_SECONDS, at once when a commit wakes it through the channel layer,
 and offers each event to every subscriber of this process. A subscriber first
 replays the stored events after its `after` up to the tailer's position, then
-attaches at exactly that position, so it gets every id once, increasing.
+attaches at exactly that position, so it gets every id once, increasing. A
+subscriber that asked for batches gets the events waiting for it in groups.
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,12 +24,16 @@ from django.db.models import Max
 
 from .filters import EventFilter
 from .models import Event
+from .serializers import event_dict
 from .services import EVENTS_GROUP
 
 logger = logging.getLogger(__name__)
 PAGE = 1000
 # How long a burst waits, per slice, for readers to catch up (Tailer._dispatch).
 DRAIN_SECONDS = 0.25
+# A batch holds at most this many events and, unless one event is larger alone,
+# this much text: well under the 1 MiB message limit common WebSocket clients keep.
+BATCH_EVENTS, BATCH_CHARS = 100, 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +47,24 @@ class LiveEvent:
 
 
 def live_event(row: object) -> LiveEvent:
-    text = orjson.dumps(
-        {
-            "id": row.id,
-            "type": row.type,
-            "occurred_at": row.occurred_at,
-            "data": row.data,
-        },
-        option=orjson.OPT_UTC_Z,
-    ).decode()
+    text = orjson.dumps(event_dict(row), option=orjson.OPT_UTC_Z).decode()
     return LiveEvent(row.id, row.type, row.pair, row.timeframe, row.confidence, text)
+
+
+def batches(events: list[LiveEvent]) -> Iterator[list[LiveEvent]]:
+    """Consecutive events in groups within BATCH_EVENTS and BATCH_CHARS."""
+    group: list[LiveEvent] = []
+    size = 0
+    for event in events:
+        if group and (
+            len(group) == BATCH_EVENTS or size + len(event.text) > BATCH_CHARS
+        ):
+            yield group
+            group, size = [], 0
+        group.append(event)
+        size += len(event.text)
+    if group:
+        yield group
 
 
 @database_sync_to_async
@@ -72,8 +85,15 @@ def _head() -> int:
 class Subscriber:
     """One reader's filter, position and bounded queue of live events."""
 
-    def __init__(self, on_overflow: Callable[[], None]) -> None:
-        self.filter = EventFilter()
+    def __init__(
+        self,
+        on_overflow: Callable[[], None],
+        wanted: EventFilter | None = None,
+        *,
+        batch: bool = False,
+    ) -> None:
+        self.filter = EventFilter() if wanted is None else wanted
+        self.batch = batch  # several waiting events may be sent together
         self.position = 0  # the last id this reader got or was skipped past
         self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue()
         self.on_overflow = on_overflow
@@ -90,6 +110,22 @@ class Subscriber:
             self.on_overflow()
             return
         self.queue.put_nowait(event)
+
+    def groups(self, events: list[LiveEvent]) -> Iterator[list[LiveEvent]]:
+        """How `events` are sent: in batches, or one by one."""
+        if self.batch:
+            yield from batches(events)
+        else:
+            for event in events:
+                yield [event]
+
+    def waiting(self, first: LiveEvent) -> list[LiveEvent]:
+        """`first` and, for a batch subscriber, what waits behind it (at most
+        BATCH_EVENTS in all), taken off the queue."""
+        events = [first]
+        while self.batch and len(events) < BATCH_EVENTS and not self.queue.empty():
+            events.append(self.queue.get_nowait())
+        return events
 
 
 class Tailer:
@@ -110,19 +146,21 @@ class Tailer:
         self,
         subscriber: Subscriber,
         after: int | None,
-        send: Callable[[LiveEvent], Awaitable[None]],
+        send: Callable[[list[LiveEvent]], Awaitable[None]],
         idle: Callable[[], Awaitable[None]],
         idle_seconds: float,
     ) -> None:
         """Replay what is stored after `after` (None: from now), then send live
-        events until cancelled; `idle` runs when nothing came for idle_seconds."""
+        events until cancelled; `idle` runs when nothing came for idle_seconds.
+        `send` gets one event at a time, or a batch subscriber's waiting events
+        (Subscriber.groups), in id order."""
         await self.start()
         subscriber.position = self.position if after is None else after
         while subscriber.position < self.position:
             through = self.position
             events = await _read(subscriber.position, through, subscriber.filter)
-            for event in events:
-                await send(event)
+            for group in subscriber.groups(events):
+                await send(group)
             subscriber.position = events[-1].id if len(events) == PAGE else through
         # No await since the check above: nothing the tailer offers next is missed.
         self.subscribers.add(subscriber)
@@ -133,7 +171,8 @@ class Tailer:
                 except TimeoutError:
                     await idle()
                     continue
-                await send(event)
+                for group in subscriber.groups(subscriber.waiting(event)):
+                    await send(group)
         finally:
             self.subscribers.discard(subscriber)
 

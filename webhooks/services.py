@@ -16,7 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
+from events.filters import EventFilter
 from events.models import Event
+from events.serializers import event_dict
 
 from .addresses import AddressError, addresses_checked, url_parts
 from .models import (
@@ -34,6 +36,10 @@ DISPATCH_BATCH = 1000
 
 class SubscriptionLimit(Exception):
     """The owner has WEBHOOK_MAX_PER_USER subscriptions already."""
+
+
+class DeliveryNotFailed(Exception):
+    """Only a failed delivery is attempted again."""
 
 
 def url_error(url: str) -> str | None:
@@ -62,30 +68,16 @@ def subscription_create(*, owner_id: int, data: dict[str, Any]) -> WebhookSubscr
 
 def event_body(event: Any) -> str:
     """The event JSON as the API shows it: id, type, occurred_at, data."""
-    return json.dumps(
-        {
-            "id": event.id,
-            "type": event.type,
-            "occurred_at": event.occurred_at,
-            "data": event.data,
-        },
-        cls=JSONEncoder,
-        separators=(",", ":"),
-    )
+    return json.dumps(event_dict(event), cls=JSONEncoder, separators=(",", ":"))
 
 
-def _matches(subscription: WebhookSubscription, event: Any) -> bool:
-    if event.occurred_at < subscription.created_at:
-        return False  # nothing from before the subscription existed
-    if subscription.types and event.type not in subscription.types:
-        return False
-    if subscription.pairs and event.pair not in subscription.pairs:
-        return False
-    if subscription.timeframes and event.timeframe not in subscription.timeframes:
-        return False
-    minimum = subscription.min_confidence
-    return minimum is None or (
-        event.confidence is not None and event.confidence >= minimum
+def subscription_filter(subscription: WebhookSubscription) -> EventFilter:
+    """The events a subscription wants, by the rule every live reader uses."""
+    return EventFilter(
+        types=frozenset(subscription.types),
+        pairs=frozenset(subscription.pairs),
+        timeframes=frozenset(subscription.timeframes),
+        min_confidence=subscription.min_confidence,
     )
 
 
@@ -97,9 +89,12 @@ def deliveries_dispatch() -> int:
         events = list(Event.objects.after(cursor.last_event_id)[:DISPATCH_BATCH])
         if not events:
             return 0
-        subscriptions = list(
-            WebhookSubscription.objects.filter(state=SubscriptionState.ENABLED)
-        )
+        wanted = [
+            (subscription, subscription_filter(subscription))
+            for subscription in WebhookSubscription.objects.filter(
+                state=SubscriptionState.ENABLED
+            )
+        ]
         now = timezone.now()
         rows = [
             WebhookDelivery(
@@ -110,8 +105,9 @@ def deliveries_dispatch() -> int:
                 next_attempt_at=now,
             )
             for event in events
-            for subscription in subscriptions
-            if _matches(subscription, event)
+            for subscription, rule in wanted
+            # Nothing from before the subscription existed.
+            if event.occurred_at >= subscription.created_at and rule.matches(event)
         ]
         WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
         cursor.last_event_id = events[-1].id
@@ -132,8 +128,20 @@ def subscriptions_due() -> list[int]:
 
 
 def delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
-    """A failed delivery is attempted again (its attempts start over)."""
-    delivery.state, delivery.attempts = DeliveryState.PENDING, 0
-    delivery.next_attempt_at = timezone.now()
-    delivery.save(update_fields=["state", "attempts", "next_attempt_at"])
+    """A failed delivery is attempted again (its attempts start over); any other
+    raises DeliveryNotFailed. The state is checked in the update itself, so two
+    retries at once reset it once and a delivery the sweep changed meanwhile is
+    left alone."""
+    changes = {
+        "state": DeliveryState.PENDING,
+        "attempts": 0,
+        "next_attempt_at": timezone.now(),
+    }
+    updated = WebhookDelivery.objects.filter(
+        pk=delivery.pk, state=DeliveryState.FAILED
+    ).update(**changes)
+    if not updated:
+        raise DeliveryNotFailed
+    for name, value in changes.items():
+        setattr(delivery, name, value)
     return delivery

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from api.pagination import PagePagination
 
 from . import services
-from .models import DeliveryState, WebhookDelivery, WebhookSubscription
+from .models import WebhookDelivery, WebhookSubscription
 from .serializers import (
     WebhookDeliverySerializer,
     WebhookSubscriptionCreatedSerializer,
@@ -94,9 +94,12 @@ class WebhookSubscriptionViewSet(
         delivery = get_object_or_404(
             WebhookDelivery, pk=delivery_id, subscription=subscription
         )
-        if delivery.state != DeliveryState.FAILED:
-            raise ValidationError({"state": ["Only a failed delivery is retried."]})
-        delivery = services.delivery_retry(delivery=delivery)
+        try:
+            delivery = services.delivery_retry(delivery=delivery)
+        except services.DeliveryNotFailed:
+            raise ValidationError(
+                {"state": ["Only a failed delivery is retried."]}
+            ) from None
         return Response(
             WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED
         )

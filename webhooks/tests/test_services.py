@@ -2,10 +2,13 @@
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from standardwebhooks import Webhook
 
+from events.filters import EventFilter
+from events.models import Event
 from events.services import events_record
 from webhooks import sending, services
 from webhooks.models import DeliveryState, SubscriptionState, WebhookDelivery
@@ -170,3 +173,50 @@ def test_a_failing_receiver_holds_back_its_other_deliveries_until_the_retry(
     assert waiting.count() == 5
     assert all(d.next_attempt_at >= first.next_attempt_at for d in waiting)
     assert services.subscriptions_due() == []
+
+
+def test_the_body_is_the_event_envelope_as_compact_ascii_json(user):
+    # Keys in jsonb's order (shorter first), so both databases keep this order.
+    data = {"id": 1, "note": "é", "pair": "EUR/USD", "timeframe": "1h"}
+    (event,) = events_record(events=[("signal.created", data)])
+    event.refresh_from_db()
+    event.occurred_at = datetime(2026, 1, 5, 14, 0, 3, 120000, tzinfo=UTC)
+    assert services.event_body(event) == (
+        f'{{"id":{event.id},"type":"signal.created",'
+        '"occurred_at":"2026-01-05T14:00:03.120000Z",'
+        '"data":{"id":1,"note":"\\u00e9","pair":"EUR/USD","timeframe":"1h"}}'
+    )
+
+
+def test_dispatch_uses_the_event_filter_and_skips_events_older_than_the_subscription(
+    user,
+):
+    subscription = subscribe(user, "https://example.com/hook", pairs=["EUR/USD"])
+    assert services.subscription_filter(subscription) == EventFilter(
+        pairs=frozenset({"EUR/USD"})
+    )
+    older, newer = events_record(events=[("signal.created", SIGNAL)] * 2)
+    Event.objects.filter(id=older.id).update(
+        occurred_at=subscription.created_at - timedelta(seconds=1)
+    )
+    services.deliveries_dispatch()
+    assert list(WebhookDelivery.objects.values_list("event_id", flat=True)) == [
+        newer.id
+    ]
+
+
+def test_only_a_failed_delivery_is_retried(user):
+    subscription = subscribe(user, "https://example.com/hook")
+    events_record(events=[("signal.created", SIGNAL)])
+    services.deliveries_dispatch()
+    delivery = WebhookDelivery.objects.get(subscription=subscription)
+    with pytest.raises(services.DeliveryNotFailed):
+        services.delivery_retry(delivery=delivery)  # pending
+    WebhookDelivery.objects.update(state=DeliveryState.DELIVERED)
+    with pytest.raises(services.DeliveryNotFailed):
+        services.delivery_retry(delivery=delivery)
+    WebhookDelivery.objects.update(state=DeliveryState.FAILED, attempts=8)
+    retried = services.delivery_retry(delivery=delivery)
+    assert (retried.state, retried.attempts) == (DeliveryState.PENDING, 0)
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (DeliveryState.PENDING, 0)

@@ -169,7 +169,9 @@ def test_a_failed_delivery_is_retried_with_202_and_only_a_failed_one(user_client
     url = f"{LIST}{created['id']}/deliveries/{delivery.id}/retry/"
     response = user_client.post(url)
     assert response.status_code == 202 and response.json()["state"] == "pending"
-    assert user_client.post(url).status_code == 400  # pending now
+    response = user_client.post(url)  # pending now
+    assert response.status_code == 400
+    assert response.json() == {"state": ["Only a failed delivery is retried."]}
     delivery.refresh_from_db()
     assert delivery.attempts == 0 and delivery.next_attempt_at is not None
 
