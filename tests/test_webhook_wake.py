@@ -5,29 +5,18 @@ sweep sent by anyone (the per-second sweep is only a safety net)."""
 import json
 
 import pytest
-import redis
 from django.db import transaction
 
 from events.services import events_record
 from tests.test_workers import broker, start_worker, wait_for  # noqa: F401 (fixtures)
 from webhooks.services import subscription_create
 from webhooks.tests.receiver import receiver
-from webhooks.wake import WAKE_KEY, dispatcher_wake
 
 pytestmark = [
     pytest.mark.postgresql,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def test_a_commit_leaves_one_wake_up_however_many_commits_came(broker, settings):  # noqa: F811
-    settings.REDIS_URL = broker
-    client = redis.Redis.from_url(broker)
-    client.delete(WAKE_KEY)
-    for _ in range(5):
-        dispatcher_wake()
-    assert client.llen(WAKE_KEY) == 1
 
 
 def test_a_commit_that_records_an_event_is_delivered_without_any_sweep(

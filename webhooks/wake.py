@@ -15,6 +15,7 @@ read by it or pushes a new item: no commit is left for the safety net alone.
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 WAKE_KEY = "af:webhooks:wake"
+FAILURE_BACKOFF = 5.0  # seconds without wake-ups after Redis failed: the sweep covers
 _clients: dict[str, "redis.Redis"] = {}
+_failed_at = -FAILURE_BACKOFF
 
 
 def _client(url: str) -> "redis.Redis":
@@ -40,10 +43,19 @@ def _client(url: str) -> "redis.Redis":
 def dispatcher_wake() -> None:
     """After a commit that recorded events: one item on the wake list (at most one
     waits there). Nothing to do without Redis."""
-    if not settings.REDIS_URL:
+    global _failed_at
+    if not settings.REDIS_URL or time.monotonic() - _failed_at < FAILURE_BACKOFF:
         return
-    with _client(settings.REDIS_URL).pipeline(transaction=False) as pipe:
-        pipe.lpush(WAKE_KEY, 1).ltrim(WAKE_KEY, 0, 0).execute()
+    import redis
+
+    try:
+        with _client(settings.REDIS_URL).pipeline(transaction=False) as pipe:
+            pipe.lpush(WAKE_KEY, 1).ltrim(WAKE_KEY, 0, 0).execute()
+    except redis.RedisError as error:
+        _failed_at = time.monotonic()
+        logger.warning(
+            "webhook dispatcher not woken (the sweep will deliver): %s", error
+        )
 
 
 def wake_loop(url: str, stop: threading.Event, sweep: Any) -> None:
