@@ -26,6 +26,40 @@ COMMON_ERRORS = {
 PUBLIC: list[tuple[str, str]] = [("post", "/api/auth/token/"), ("get", "/api/schema/")]
 
 
+# Swagger's groups: (path prefix, tag, description), registered by each app at start-up
+# like its public operations; the longest matching prefix names an operation's tag.
+TAGS: list[tuple[str, str, str]] = [("/api/auth/", "auth", "Tokens for the API.")]
+
+
+def register_tag(prefix: str, name: str, description: str) -> None:
+    if all(prefix != known for known, _, _ in TAGS):
+        TAGS.append((prefix, name, description))
+
+
+def add_tags(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Group each operation under its app's tag, and describe the tags."""
+    by_length = sorted(TAGS, key=lambda tag: -len(tag[0]))
+    used: set[str] = set()
+    for route, path in result.get("paths", {}).items():
+        tag = next(
+            (name for prefix, name, _ in by_length if route.startswith(prefix)), None
+        )
+        if tag is None:
+            continue
+        for operation in path.values():
+            operation["tags"] = [tag]
+        used.add(tag)
+    described: dict[str, str] = {}
+    for _, name, description in TAGS:
+        described[name] = described.get(name) or description
+    result["tags"] = [
+        {"name": name, "description": described[name]} for name in sorted(used)
+    ]
+    return result
+
+
 def register_public_operations(*operations: tuple[str, str]) -> None:
     PUBLIC.extend(operation for operation in operations if operation not in PUBLIC)
 

@@ -6,8 +6,11 @@ class EventsConfig(AppConfig):
     verbose_name = "Event log"
 
     def ready(self) -> None:
-        from api.schema import register_examples
+        from api.schema import register_examples, register_tag
 
         from .schema_examples import EXAMPLES
 
         register_examples(EXAMPLES)
+        register_tag(
+            "/api/events/", "events", "The durable event log behind the live channels."
+        )

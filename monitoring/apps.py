@@ -14,12 +14,20 @@ class MonitoringConfig(AppConfig):
         time and count the rest, when they are on (nobody imports monitoring: it
         installs its hooks)."""
         from api.fast_path import install_hit_timer
-        from api.schema import register_examples, register_public_operations
+        from api.schema import (
+            register_examples,
+            register_public_operations,
+            register_tag,
+        )
 
         from .middleware import fast_path_recorder
         from .schema_examples import EXAMPLES
 
         register_examples(EXAMPLES)
+        register_tag("/api/health", "monitoring", "Liveness, readiness and metrics.")
+        register_tag("/api/ready", "monitoring", "")
+        register_tag("/api/metrics", "monitoring", "")
+        register_tag("/metrics", "monitoring", "")
         register_public_operations(("get", "/api/health"), ("get", "/api/ready"))
 
         timing = TIMING_MIDDLEWARE in settings.MIDDLEWARE

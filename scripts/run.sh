@@ -27,6 +27,7 @@ if [ "${RELOAD:-true}" = true ]; then
     reload+=(--reload --reload-dir "$package")
   done
 fi
-echo "Serving on http://$host:$port/ (admin: /admin/, API docs: /api/docs/)"
+$py manage.py create_quickstart_staff --url "http://$host:$port"
+echo "Serving on http://$host:$port/ (API docs: /api/docs/, admin: /admin/)"
 $py -m uvicorn alphaforge.asgi:application --host "$host" --port "$port" \
   --ws websockets-sansio "${reload[@]}"

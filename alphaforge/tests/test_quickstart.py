@@ -56,7 +56,12 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             "s=User.objects.create_user('qs','','pw',is_staff=True,is_superuser=True);"
             "print(Token.objects.create(user=s).key)",
         ).splitlines()[-1]
-        yield {"url": url, "host": f"127.0.0.1:{port}", "token": token}
+        yield {
+            "url": url,
+            "host": f"127.0.0.1:{port}",
+            "token": token,
+            "log": var / "run.log",
+        }
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -97,6 +102,9 @@ def test_the_quick_start_serves_the_api_the_admin_and_the_docs(quickstart):
     assert css.status_code == 200
     docs = httpx.get(quickstart["url"] + "/api/docs/", timeout=WAIT)
     assert docs.status_code == 200
+    # The staff account for the admin, its password printed this once.
+    printed = quickstart["log"].read_text()
+    assert f"Admin: {quickstart['url']}/admin/  user 'admin' password '" in printed
 
 
 def test_a_write_reaches_the_websocket_on_the_quick_start_port(quickstart):

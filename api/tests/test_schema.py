@@ -159,3 +159,22 @@ def test_every_example_matches_its_schema(api_client):
                 assert not errors, (name, where, media, errors[0].message)
                 checked += 1
     assert checked >= 30
+
+
+def test_operations_are_grouped_by_their_apps_tags(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    tags = {
+        route: {tag for operation in path.values() for tag in operation["tags"]}
+        for route, path in schema["paths"].items()
+    }
+    assert tags["/api/signals/"] == {"signals"}
+    assert tags["/api/journal/stats/"] == {"journal"}
+    assert tags["/api/events/"] == {"events"}
+    assert tags["/api/webhooks/"] == {"webhooks"}
+    assert tags["/api/backtests/"] == {"backtests"}
+    assert tags["/api/auth/token/"] == {"auth"}
+    assert tags["/api/health"] == {"monitoring"}
+    assert not [route for route, names in tags.items() if names == {"api"}]
+    assert [tag["name"] for tag in schema["tags"]] == sorted(
+        {name for names in tags.values() for name in names}
+    )
