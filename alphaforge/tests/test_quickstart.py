@@ -104,7 +104,7 @@ def test_the_quick_start_serves_the_api_the_admin_and_the_docs(quickstart):
     assert docs.status_code == 200
     # The staff account for the admin, its password printed this once.
     printed = quickstart["log"].read_text()
-    assert f"Admin: {quickstart['url']}/admin/  user 'admin' password '" in printed
+    assert f"Admin: {quickstart['url']}/admin/  user 'admin'  password '" in printed
 
 
 def test_a_write_reaches_the_websocket_on_the_quick_start_port(quickstart):
