@@ -12,7 +12,8 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 
-from market.providers import CandleWindow, MarketDataProvider, provider_for
+from market.providers import provider_for
+from market.windows import CandleWindow, MarketDataProvider
 
 from . import indicators, strategy
 from .choices import SkipReason
