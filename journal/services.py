@@ -20,7 +20,7 @@ from django.utils import timezone
 from api.caching import cache_bump
 from core.batch_sql import bulk_batch_size
 from core.validators import decimal_fits
-from signals.pricing import pip_size
+from market.pricing import pip_size
 
 from .models import JournalEntry
 from .rollup import (
