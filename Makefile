@@ -10,7 +10,9 @@ audit:  ## known vulnerabilities in the installed packages (fails on any found)
 	scripts/venv.sh dev
 	.venv/bin/pip-audit --progress-spinner off --skip-editable
 
-lint:  ## ruff, and the import rules of ARCHITECTURE.md (.importlinter)
+lint:  ## ruff, the import rules of ARCHITECTURE.md (.importlinter), no import cycles, sizes
 	scripts/venv.sh dev
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 	.venv/bin/lint-imports
+	.venv/bin/python scripts/import_cycles.py
+	.venv/bin/python scripts/code_size.py

@@ -1,7 +1,7 @@
 """WSGI entry point (production default, see docker/ and README).
 
 Anonymous reads of cached signal answers are served by AnonymousCacheApp before
-Django handles the request at all (api/caching.py).
+Django handles the request at all (api/fast_path.py).
 """
 
 import os

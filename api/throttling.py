@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 EXPIRY = WINDOW_SECONDS + 5  # a counter outlives its minute a little
 # Where the response cache's WSGI fast path leaves the count it took
-# (api/caching.py): an int, or None when the cache could not be reached.
+# (api/fast_path.py): an int, or None when the cache could not be reached.
 COUNT_ENVIRON = "alphaforge.anonymous_throttle_count"
 clock = time.time  # tests pin it
 

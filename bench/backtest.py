@@ -36,7 +36,7 @@ from django.conf import settings  # noqa: E402
 
 from signals import indicators as ind  # noqa: E402
 from signals.backtest.replay import replay  # noqa: E402
-from signals.backtest.services import BacktestOptions, series_report  # noqa: E402
+from signals.backtest.runs import BacktestOptions, series_report  # noqa: E402
 from signals.generation import strategy_params  # noqa: E402
 from signals.outcomes import CandleSeries  # noqa: E402
 

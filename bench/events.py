@@ -18,13 +18,10 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -32,6 +29,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.events_writers import new_signals, writer_cost  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -57,89 +56,6 @@ def make_database(url: str) -> tuple[str, str]:
 def drop_database(url: str, name: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-_hour = iter(range(10**9))
-
-
-def new_signals(count: int, reasoning: str = "") -> list:
-    from signals.models import Signal
-
-    base = datetime(2000, 1, 1, tzinfo=UTC)
-    from decimal import Decimal
-
-    return [
-        Signal(
-            pair="EUR/USD",
-            timeframe="1h",
-            direction="buy",
-            entry_price=Decimal("1.1"),
-            stop_loss=Decimal("1.095"),
-            take_profit=Decimal("1.11"),
-            confidence=Decimal("70"),
-            timestamp=base + timedelta(hours=next(_hour)),
-            reasoning=reasoning,
-        )
-        for _ in range(count)
-    ]
-
-
-def writer_cost() -> dict:
-    """Bulk create of 10,000 signals with and without their events (median of 3),
-    and 8 concurrent single-signal writers with and without the advisory lock."""
-    from unittest import mock
-
-    from events import services as event_services
-    from signals import services
-
-    def bulk(record: bool) -> float:
-        signals = new_signals(10000)
-        started = time.perf_counter()
-        if record:
-            services.signals_insert(signals=signals)
-        else:
-            with mock.patch.object(services, "signals_record", lambda **_: None):
-                services.signals_insert(signals=signals)
-        return time.perf_counter() - started
-
-    result = {}
-    for record in (False, True, False, True, False, True):
-        result.setdefault(record, []).append(bulk(record))
-
-    def concurrent(lock: bool, writers: int = 8, each: int = 60) -> float:
-        from django.db import connection
-
-        event_services.LOCK_IDS_IN_COMMIT_ORDER = lock
-        barrier = threading.Barrier(writers)
-
-        def work() -> None:
-            barrier.wait()
-            for _ in range(each):
-                services.signals_insert(signals=new_signals(1))
-            connection.close()
-
-        threads = [threading.Thread(target=work) for _ in range(writers)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        event_services.LOCK_IDS_IN_COMMIT_ORDER = True
-        return writers * each / (time.perf_counter() - started)
-
-    rates = {"lock": [], "no_lock": []}
-    for lock in (False, True, False, True):
-        rates["lock" if lock else "no_lock"].append(concurrent(lock))
-    return {
-        "bulk_10000_without_events_s": round(statistics.median(result[False]), 3),
-        "bulk_10000_with_events_s": round(statistics.median(result[True]), 3),
-        "concurrent_8_writers_commits_per_s_without_lock": round(
-            statistics.median(rates["no_lock"]), 1
-        ),
-        "concurrent_8_writers_commits_per_s_with_lock": round(
-            statistics.median(rates["lock"]), 1
-        ),
-    }
 
 
 def start_servers(env: dict, port: int) -> subprocess.Popen:

@@ -7,8 +7,6 @@ import secrets
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -22,14 +20,15 @@ from bench.scenarios import WRK_TIMEOUT, Kind, Result, Scenario, lua_script, run
 from bench.servers import (
     APP_NAME,
     APP_PORT,
-    BIN,
     COMPARE_PORT,
     FLOOR_PORT,
     GUNICORN,
     HOST,
     SETUP_NAME,
-    WORKERS,
     Harness,
+    get,
+    post,
+    server_variants,
 )
 from bench.write_stream import WRITERS, cache_counters, write_stream
 
@@ -363,62 +362,3 @@ class HttpPhases:
             raise RuntimeError(f"floor generate: {status} {content[:300]!r}")
         if times is not None:
             times["generate_floor"].append(seconds)
-
-
-def server_variants() -> list[tuple[str, str, list[str], dict[str, str]]]:
-    """(label, name, command, extra environment) of each server compared."""
-    granian = str(BIN / "granian")
-    return [
-        ("gunicorn gthread (WSGI), 4 threads", "gthread", [GUNICORN], {}),
-        ("gunicorn sync (WSGI)", "sync", [GUNICORN], {"WEB_THREADS": "1"}),
-        (
-            "granian WSGI, 4 blocking threads",
-            "granian-wsgi",
-            [granian, "--interface", "wsgi", "--workers", str(WORKERS),
-             "--blocking-threads", "4", "--host", HOST, "--port", "{port}",
-             "--no-ws", "alphaforge.wsgi:application"],
-            {},
-        ),
-        (
-            "gunicorn + UvicornWorker (ASGI)",
-            "uvicorn",
-            [GUNICORN, "-k", "uvicorn_worker.UvicornWorker",
-             "alphaforge.asgi:application"],
-            {},
-        ),
-        (
-            "granian ASGI (asginl)",
-            "granian-asgi",
-            [granian, "--interface", "asginl", "--workers", str(WORKERS),
-             "--host", HOST, "--port", "{port}", "--no-ws",
-             "alphaforge.asgi:application"],
-            {},
-        ),
-    ]  # fmt: skip
-
-
-def post(
-    port: int, path: str, body: str, token: str | None
-) -> tuple[int, bytes, float]:
-    """A POST to the server: status, body and the seconds it took."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Token {token}"
-    request = urllib.request.Request(
-        f"http://{HOST}:{port}{path}", data=body.encode(), headers=headers
-    )
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=300) as response:
-            content, status = response.read(), response.status
-    except urllib.error.HTTPError as error:
-        content, status = error.read(), error.code
-    return status, content, time.perf_counter() - started
-
-
-def get(port: int, path: str) -> bytes:
-    request = urllib.request.Request(
-        f"http://{HOST}:{port}{path}", headers={"Accept": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.read()

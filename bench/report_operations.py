@@ -196,7 +196,7 @@ def compression_lines(c: Compression, plan: Plan) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
-        f"Brotli at quality {c.quality} (alphaforge/middleware.py) on this "
+        f"Brotli at quality {c.quality} (api/middleware.py) on this "
         f"body, in-process: {c.compress_ms:.2f} ms (median of 200) — what a miss "
         "pays for compression; a hit pays nothing.",
         "",

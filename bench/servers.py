@@ -1,5 +1,6 @@
 """Processes of a benchmark run: throw-away PostgreSQL and Redis (scripts/services.sh),
-servers started and stopped as process groups, the environment they run with, and the
+servers started and stopped as process groups, the environment they run with, the
+servers compared (`server_variants`), a timed POST and a GET to one of them, and the
 deadline every run has. Everything listens on 127.0.0.1 only."""
 
 import os
@@ -267,3 +268,62 @@ def worker_cpu(server: subprocess.Popen) -> float:
         times = worker.cpu_times()
         total += times.user + times.system
     return total
+
+
+def server_variants() -> list[tuple[str, str, list[str], dict[str, str]]]:
+    """(label, name, command, extra environment) of each server compared."""
+    granian = str(BIN / "granian")
+    return [
+        ("gunicorn gthread (WSGI), 4 threads", "gthread", [GUNICORN], {}),
+        ("gunicorn sync (WSGI)", "sync", [GUNICORN], {"WEB_THREADS": "1"}),
+        (
+            "granian WSGI, 4 blocking threads",
+            "granian-wsgi",
+            [granian, "--interface", "wsgi", "--workers", str(WORKERS),
+             "--blocking-threads", "4", "--host", HOST, "--port", "{port}",
+             "--no-ws", "alphaforge.wsgi:application"],
+            {},
+        ),
+        (
+            "gunicorn + UvicornWorker (ASGI)",
+            "uvicorn",
+            [GUNICORN, "-k", "uvicorn_worker.UvicornWorker",
+             "alphaforge.asgi:application"],
+            {},
+        ),
+        (
+            "granian ASGI (asginl)",
+            "granian-asgi",
+            [granian, "--interface", "asginl", "--workers", str(WORKERS),
+             "--host", HOST, "--port", "{port}", "--no-ws",
+             "alphaforge.asgi:application"],
+            {},
+        ),
+    ]  # fmt: skip
+
+
+def post(
+    port: int, path: str, body: str, token: str | None
+) -> tuple[int, bytes, float]:
+    """A POST to the server: status, body and the seconds it took."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    request = urllib.request.Request(
+        f"http://{HOST}:{port}{path}", data=body.encode(), headers=headers
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            content, status = response.read(), response.status
+    except urllib.error.HTTPError as error:
+        content, status = error.read(), error.code
+    return status, content, time.perf_counter() - started
+
+
+def get(port: int, path: str) -> bytes:
+    request = urllib.request.Request(
+        f"http://{HOST}:{port}{path}", headers={"Accept": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read()

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
-from signals.pricing import pip_size
+from market.pricing import pip_size
 
 from . import services
 from .charts import journal_charts

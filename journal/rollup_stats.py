@@ -3,7 +3,8 @@
 One statement: the rollup buckets (journal.rollup) summed three ways with GROUPING
 SETS (all, per pair, per month), and MAX(drawdown), MAX(streak), MIN(streak) of the
 owner's entries, each one probe of its (owner, …) index. The rows have the shape of
-the window-function statements' rows (querysets.py), so `_answer` shapes both alike.
+the window-function statements' rows (window_stats.py), so `stats_answer` shapes
+both alike.
 """
 
 from decimal import Decimal, localcontext

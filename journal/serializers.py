@@ -6,9 +6,9 @@ from rest_framework import serializers
 
 from api.fields import STRICT_FIELD_MAPPING, StoredDecimalField
 from core.vocabulary import pair_validator
+from market.pricing import pip_size
 from signals.choices import Direction
 from signals.models import Signal
-from signals.pricing import pip_size
 
 from .models import JournalEntry
 from .querysets import API_FIELDS

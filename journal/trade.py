@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-from signals.pricing import pips, signed_move
+from market.pricing import pips, signed_move
 
 PENDING, WIN, LOSS, BREAKEVEN = "pending", "win", "loss", "breakeven"
 

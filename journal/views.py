@@ -19,7 +19,6 @@ from api.bulk import (
 from api.caching import cached_response
 from api.errors import conflict
 from api.pagination import PagePagination
-from signals.models import Signal
 
 from . import services
 from .filters import JournalEntryFilter, JournalStatsFilter
@@ -30,19 +29,6 @@ from .services import journal_namespace
 
 def own_namespace(request: Request) -> str:
     return journal_namespace(request.user.id)
-
-
-def _signal_ids(items: list) -> set[int]:
-    """The signal ids a bulk body mentions, to look them up in one query."""
-    ids = set()
-    for item in items:
-        value = item.get("signal") if isinstance(item, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            ids.add(value)
-        elif isinstance(value, str) and value.isdigit():
-            ids.add(int(value))
-    # Ids past 64 bits cannot exist (and overflow the query): they stay unknown.
-    return {pk for pk in ids if 0 < pk < 2**63}
 
 
 @extend_schema_view(
@@ -138,7 +124,7 @@ class JournalEntryViewSet(
     @action(detail=False, methods=["post"])
     def bulk(self, request: Request) -> Response:
         items = bulk_items(request)
-        signals = Signal.objects.in_bulk(list(_signal_ids(items)))
+        signals = services.entry_signals_find(items=items)
         serializer = JournalEntrySerializer(
             data=items, many=True, context={"signals": signals}
         )

@@ -1,6 +1,6 @@
 """Candles from a Binance-compatible public klines endpoint, fetched over HTTP.
 
-`KlinesProvider` implements `market.providers.MarketDataProvider`. It asks
+`KlinesProvider` implements `market.windows.MarketDataProvider`. It asks
 `GET {base_url}/api/v3/klines` for every pair at once (at most `max_concurrency` in
 flight), retries throttling, server errors and network failures with exponential
 backoff, and returns only closed candles.
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from .providers import CandleWindow, MarketDataError, window_from_rows
+from .windows import CandleWindow, MarketDataError, window_from_rows
 
 logger = logging.getLogger(__name__)
 

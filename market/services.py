@@ -14,8 +14,9 @@ from django.db import connection, transaction
 
 from core.vocabulary import PAIR_PATTERN, Timeframe
 
+from .layouts import CandleFileError, CandleImportError
 from .models import Candle
-from .parsers import BadRow, CandleFile, CandleFileError, CandleImportError, CandleRow
+from .parsers import BadRow, CandleFile, CandleRow
 
 PROGRESS_EVERY = 100_000  # rows between progress reports
 WRITE_BATCH = 5_000  # rows per COPY write or bulk_create call

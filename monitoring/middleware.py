@@ -114,7 +114,7 @@ def count_fast_path_hit(
 
 
 def fast_path_recorder(*, timing: bool, counting: bool) -> Callable[..., str | None]:
-    """The hook api.caching calls for each fast-path hit: timed when the timing
+    """The hook api.fast_path calls for each fast-path hit: timed when the timing
     middleware is on, counted when django-prometheus' middlewares are."""
 
     def record(

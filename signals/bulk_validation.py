@@ -26,9 +26,9 @@ from rest_framework.settings import api_settings
 
 from core.validators import float_storable, json_has_nul
 from core.vocabulary import Timeframe
+from market.pricing import levels_error
 
 from .choices import Direction, Outcome, Status
-from .pricing import levels_error
 from .serializers import SignalSerializer
 
 # What pair_validator accepts, matched on the whole raw text: no whitespace for

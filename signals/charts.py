@@ -12,9 +12,9 @@ from django.conf import settings
 
 from core.vocabulary import TIMEFRAME_SECONDS
 from market.models import Candle
+from market.pricing import pip_size
 
 from .models import Signal
-from .pricing import pip_size
 from .querysets import SignalQuerySet
 
 # Candles shown before the signal's own: enough to see the setup, not the generator's

@@ -9,7 +9,7 @@ import numpy as np
 
 from core.vocabulary import TIMEFRAME_SECONDS
 from market.models import Candle
-from market.providers import CandleWindow
+from market.windows import CandleWindow
 
 from . import strategy
 from .generation import signal_from_window, strategy_params

@@ -12,12 +12,13 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 
-from market.providers import CandleWindow, MarketDataProvider, provider_for
+from market.pricing import levels_error
+from market.providers import provider_for
+from market.windows import CandleWindow, MarketDataProvider
 
 from . import indicators, strategy
 from .choices import SkipReason
 from .models import Signal
-from .pricing import levels_error
 from .services import BulkError, signals_insert
 
 NO_MARKET_DATA = SkipReason.NO_MARKET_DATA.value

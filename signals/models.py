@@ -6,7 +6,12 @@ from core.validators import validate_json_without_nul
 from core.vocabulary import Timeframe
 
 from .choices import Direction, Outcome, Status
-from .querysets import SignalQuerySet, SignalRollupQuerySet
+from .querysets import SignalQuerySet
+from .rollup_table import SignalRollup
+
+# SignalRollup lives below the querysets (signals.rollup_table); the app's models are
+# all named here.
+__all__ = ["Backtest", "BacktestStatus", "Signal", "SignalRollup"]
 
 PRICE = {"max_digits": 20, "decimal_places": 8}
 PIPS = {"max_digits": 16, "decimal_places": 4}
@@ -92,54 +97,6 @@ class Signal(models.Model):
     def __str__(self) -> str:
         when = f"{self.timestamp:%Y-%m-%d %H:%M}"
         return f"{self.direction} {self.pair} {self.timeframe} @ {when}"
-
-
-class SignalRollup(models.Model):
-    """Sums of the signals of one group, kept by the write services in the writing
-    transaction (signals.rollup), so the stats need not scan the signals.
-
-    A group is every filter of the stats but since/until: pair, timeframe, direction,
-    status, outcome, a 10-point confidence band (the calibration's) and whether the
-    confidence sits on the band's lower edge, so any confidence bound on a multiple
-    of 10 is exact. Sums are exact: confidence in hundredths, its square in
-    ten-thousandths, pips as stored."""
-
-    pair = models.CharField(max_length=25)
-    timeframe = models.CharField(max_length=3)
-    direction = models.CharField(max_length=4)
-    status = models.CharField(max_length=9)
-    outcome = models.CharField(max_length=9)
-    band = models.SmallIntegerField(
-        help_text="0 for [0, 10) … 9 for [90, 100), 10 for 100."
-    )
-    edge = models.BooleanField(help_text="confidence == 10 × band")
-    signals = models.BigIntegerField(default=0)
-    confidence_sum = models.BigIntegerField(default=0, help_text="In hundredths.")
-    confidence_squares = models.BigIntegerField(
-        default=0, help_text="Sum of squares of confidence in hundredths."
-    )
-    pips_sum = models.DecimalField(max_digits=32, decimal_places=4, default=0)
-
-    objects = SignalRollupQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "pair",
-                    "timeframe",
-                    "direction",
-                    "status",
-                    "outcome",
-                    "band",
-                    "edge",
-                ],
-                name="uniq_signal_rollup_group",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.pair} {self.status}/{self.outcome} band {self.band}"
 
 
 class BacktestStatus(models.TextChoices):

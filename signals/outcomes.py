@@ -11,11 +11,11 @@ from django.conf import settings
 
 from core.vocabulary import TIMEFRAME_SECONDS
 from market.models import Candle
+from market.pricing import pip_size, pips
 
 from . import resolution
 from .choices import Outcome, Status
 from .models import Signal
-from .pricing import pip_size, pips
 from .services import Resolution, signals_resolve
 
 PIPS_STEP = Decimal("0.0001")

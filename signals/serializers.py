@@ -6,10 +6,10 @@ from rest_framework import serializers
 from api.fields import STRICT_FIELD_MAPPING, StoredDecimalField
 from core.validators import validate_json_without_nul
 from core.vocabulary import Timeframe, pair_validator
+from market.pricing import levels_error
 
 from .choices import SkipReason
 from .models import Signal
-from .pricing import levels_error
 from .querysets import MINIMAL_FIELDS
 from .representations import DETAIL_FIELDS
 

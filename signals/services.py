@@ -16,13 +16,13 @@ from core.batch_sql import bulk_batch_size
 from core.validators import NUL_MESSAGE, decimal_fits, json_has_nul, overflow_message
 from core.vocabulary import EventType
 from events.services import events_record
+from market.pricing import pip_size, pips, risk_reward
 
 from .cache_versions import signals_changed
 from .choices import Status
 from .inserts import signals_store
 from .models import Signal, SignalRollup
 from .outcome_writes import PG_BATCH, outcomes_write
-from .pricing import pip_size, pips, risk_reward
 from .representations import detail_forms, detail_forms_of_rows
 from .rollup import (
     rollup_add,

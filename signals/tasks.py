@@ -15,6 +15,7 @@ from django.conf import settings
 
 from core.background import shared_task
 
+from .backtest.runs import backtest_run
 from .generation import signals_generate
 from .outcomes import outcomes_backfill
 
@@ -48,6 +49,4 @@ def backfill(pair: str | None = None) -> dict[str, int]:
 @shared_task(name="signals.backtest")
 def backtest(backtest_id: int) -> None:
     """Run a backtest asked for over the API (progress and report on its row)."""
-    from .backtest.services import backtest_run
-
     backtest_run(backtest_id=backtest_id)

@@ -26,6 +26,7 @@ WORKER_ONLY = (
     "httpx",
     "signals.generation",
     "signals.backtest.services",
+    "signals.backtest.runs",
     "celery.app",
     "kombu",
     "alphaforge.celery",

@@ -1,5 +1,5 @@
 """The signals' response cache: hits, keys, instant invalidation from every writer,
-and the anonymous WSGI fast path ahead of Django (api/caching.py)."""
+and the anonymous WSGI fast path ahead of Django (api/caching.py, api/fast_path.py)."""
 
 import gzip
 import json

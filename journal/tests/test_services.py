@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from journal import services
 from journal.models import JournalEntry
 from journal.tests.factories import START, JournalEntryFactory, closed
+from signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +53,21 @@ def test_deleting_entries_of_several_owners_refreshes_each_owners_cache(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.entries_delete(entries=JournalEntry.objects.all()) == 2
     assert [client.get("/api/journal/").json()["count"] for client in clients] == [0, 0]
+
+
+def test_entry_signals_find_looks_up_the_ids_a_bulk_body_names_in_one_query(
+    django_assert_num_queries,
+):
+    first, second = SignalFactory(), SignalFactory()
+    items = [
+        {"signal": first.pk},
+        {"signal": str(second.pk)},
+        {"signal": True},
+        {"signal": 2**63},
+        {"signal": "x"},
+        "not an object",
+        {},
+    ]
+    with django_assert_num_queries(1):
+        found = services.entry_signals_find(items=items)
+    assert found == {first.pk: first, second.pk: second}

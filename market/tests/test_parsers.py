@@ -5,13 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from market.parsers import (
-    BadRow,
-    CandleFile,
-    CandleFileError,
-    timestamp_parse,
-    utc_offset_parse,
-)
+from market.layouts import CandleFileError
+from market.parsers import BadRow, CandleFile, timestamp_parse, utc_offset_parse
 from market.tests.factories import BAD, BAD_LINES
 
 

@@ -16,11 +16,11 @@ from decimal import Decimal
 import numpy as np
 
 from core.vocabulary import TIMEFRAME_SECONDS
+from market.pricing import levels_error, signed_move
 from signals import strategy
 from signals.generation import signal_price
 from signals.models import Signal
 from signals.outcomes import CandleSeries, signal_resolve
-from signals.pricing import levels_error, signed_move
 
 from .metrics import Trade
 from .rules import Candles, Rules, Setups, indicator_arrays, trend_momentum

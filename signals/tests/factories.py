@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import factory
 
+from market.pricing import risk_reward
 from market.tests.factories import START
 from signals.models import Signal
-from signals.pricing import risk_reward
 from signals.rollup import rollup_rows_add
 
 

@@ -9,11 +9,11 @@ from django.core.management import CommandError, call_command
 
 from market.models import Candle
 from market.services import candles_import
-from signals.backtest import services
+from signals.backtest import runs
 from signals.backtest.folds import fold_bounds, grid_params, grid_parse
 from signals.backtest.replay import replay
 from signals.backtest.rules import Candles, Setups, trend_momentum
-from signals.backtest.services import BacktestOptions, backtest_report, candles_load
+from signals.backtest.runs import BacktestOptions, backtest_report, candles_load
 from signals.generation import strategy_params
 from signals.models import Signal
 
@@ -163,10 +163,10 @@ def test_the_lookahead_audit_catches_a_strategy_that_reads_the_next_candle(eurus
     report = backtest_report(options=options, rules=peeking)
     assert report["lookahead"]["checked"] > 100
     assert report["lookahead"]["mismatches"] == report["lookahead"]["checked"]
-    assert services.lookahead_failure(report)
+    assert runs.lookahead_failure(report)
     honest = backtest_report(options=options, rules=trend_momentum)
     assert honest["lookahead"]["mismatches"] == 0
-    assert services.lookahead_failure(honest) is None
+    assert runs.lookahead_failure(honest) is None
 
 
 def test_warmup_audit_is_the_largest_change_from_a_window_to_one_twice_as_long(

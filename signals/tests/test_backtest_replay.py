@@ -9,12 +9,12 @@ import talib
 from asgiref.sync import sync_to_async
 
 from market.models import Candle
-from market.providers import CandleWindow, window_from_rows
 from market.services import candles_import
+from market.windows import CandleWindow, window_from_rows
 from signals import strategy
 from signals.backtest.replay import replay
 from signals.backtest.rules import Candles, trend_momentum
-from signals.backtest.services import candles_load
+from signals.backtest.runs import candles_load
 from signals.backtest.windowed import adx, atr, ema, lanes_for, macd, rsi
 from signals.generation import signals_generate, strategy_params
 from signals.models import Signal

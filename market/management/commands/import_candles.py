@@ -10,12 +10,8 @@ from django.core.management.base import (
 )
 
 from core.vocabulary import Timeframe
-from market.parsers import (
-    BadRow,
-    CandleImportError,
-    utc_offset_format,
-    utc_offset_parse,
-)
+from market.layouts import CandleImportError
+from market.parsers import BadRow, utc_offset_format, utc_offset_parse
 from market.services import (
     LISTED_BAD_ROWS,
     PROGRESS_EVERY,

@@ -6,13 +6,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from signals.backtest.html import report_html
-from signals.backtest.serializers import BacktestRequestSerializer
-from signals.backtest.services import (
+from signals.backtest.runs import (
     BacktestError,
     BacktestOptions,
     backtest_report,
     lookahead_failure,
 )
+from signals.backtest.serializers import BacktestRequestSerializer
 
 
 class Command(BaseCommand):

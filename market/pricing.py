@@ -1,4 +1,4 @@
-"""Pip arithmetic shared by signals and the journal (no Django imports)."""
+"""Pip arithmetic, the market knowledge signals and the journal share (pure)."""
 
 from collections.abc import Mapping
 from decimal import Decimal
