@@ -48,7 +48,7 @@ def test_the_next_minute_admits_the_address_again(api_client, staff_user, pinned
 
 
 def test_a_username_is_locked_after_ten_failures_from_any_addresses(
-    api_client, staff_user, any_cache
+    api_client, staff_user, user, any_cache
 ):
     for n in range(10):
         assert (
@@ -57,12 +57,11 @@ def test_a_username_is_locked_after_ten_failures_from_any_addresses(
     # Locked whatever the password and wherever it comes from.
     locked = token(api_client, "staff", "pw-staff-1", ip="203.0.113.9")
     assert locked.status_code == 429
-    assert 1 <= int(locked["Retry-After"]) <= 300
+    assert locked["Retry-After"] == "300"  # the lockout, from the last failure
     assert "username" in locked.json()["detail"]
     # Another username from those addresses is not locked.
-    assert token(api_client, "alice", "pw-alice-1", ip="198.51.100.1").status_code in (
-        200,
-        400,
+    assert (
+        token(api_client, "alice", "pw-alice-1", ip="198.51.100.1").status_code == 200
     )
 
 
