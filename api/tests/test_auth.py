@@ -1,5 +1,7 @@
 """Login limits on the token endpoint and the admin login (defaults of the contract)."""
 
+import time
+
 import pytest
 
 from api import login_limits, throttling
@@ -65,16 +67,55 @@ def test_a_username_is_locked_after_ten_failures_from_any_addresses(
     )
 
 
-def test_the_lockout_ends_after_the_lockout_seconds(api_client, staff_user, settings):
+@pytest.fixture
+def wall_clock(monkeypatch, pinned_clock):
+    """The pinned clock for the cache backends too: LocMem's expiry and the SQLite
+    store's read time.time."""
+    monkeypatch.setattr(time, "time", lambda: pinned_clock[0])
+    return pinned_clock
+
+
+@pytest.mark.parametrize("backend", ["locmem", "local"])
+def test_the_lockout_runs_from_the_last_failure(
+    request, api_client, staff_user, settings, wall_clock, backend
+):
+    if backend == "local":
+        request.getfixturevalue("local_cache")
     settings.LOGIN_LOCKOUT_SECONDS = 300
-    for n in range(10):
-        token(api_client, "staff", "wrong", ip=f"198.51.100.{n}")
+    for n in range(9):
+        assert (
+            token(api_client, "staff", "wrong", ip=f"198.51.100.{n}").status_code == 400
+        )
+    wall_clock[0] += 200
+    assert token(api_client, "staff", "wrong", ip="198.51.100.9").status_code == 400
+    locked = token(api_client, "staff", "pw-staff-1", ip="203.0.113.9")
+    assert locked.status_code == 429 and locked["Retry-After"] == "300"
+    # 499 s after the first failure, 299 s after the last: still locked.
+    wall_clock[0] += 299
     assert token(api_client, "staff", "pw-staff-1", ip="203.0.113.9").status_code == 429
-    # The failures are counted with an expiry; gone, the username is free again.
+    # 300 s after the last failure (the refused attempts did not extend it): free.
+    wall_clock[0] += 1
+    assert token(api_client, "staff", "pw-staff-1", ip="203.0.113.9").status_code == 200
+
+
+@pytest.mark.redis
+def test_each_failure_refreshes_the_lockout_on_redis(
+    api_client, staff_user, settings, redis_cache
+):
+    settings.LOGIN_LOCKOUT_SECONDS = 300
     from django.core.cache import cache
 
-    cache.delete(login_limits.failures_key("staff"))  # its expiry, simulated
-    assert token(api_client, "staff", "pw-staff-1", ip="203.0.113.9").status_code == 200
+    client = cache.client.get_client(write=True)
+    name = cache.client.make_key(login_limits.failures_key("staff"))
+    for n in range(10):
+        assert (
+            token(api_client, "staff", "wrong", ip=f"198.51.100.{n}").status_code == 400
+        )
+        assert 295_000 < client.pttl(name) <= 300_000  # refreshed: 300 s again
+        client.pexpire(name, 5_000)  # as if 295 s had passed since this failure
+    locked = token(api_client, "staff", "pw-staff-1", ip="203.0.113.9")
+    assert locked.status_code == 429 and locked["Retry-After"] == "5"
+    assert client.pttl(name) <= 5_000  # a refused attempt does not extend it
 
 
 def test_a_success_resets_the_failures_in_a_row(api_client, staff_user, any_cache):
