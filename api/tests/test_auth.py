@@ -42,7 +42,9 @@ def test_the_eleventh_quick_attempt_from_one_address_is_a_429(
     assert token(api_client, "staff", "pw-staff-1", ip="192.0.2.2").status_code == 200
 
 
-def test_the_next_minute_admits_the_address_again(api_client, staff_user, pinned_clock):
+def test_the_next_minute_admits_the_address_again(
+    api_client, staff_user, pinned_clock, any_cache
+):
     for n in range(11):
         token(api_client, f"nobody{n}", "wrong")
     pinned_clock[0] += 60
@@ -127,7 +129,9 @@ def test_a_success_resets_the_failures_in_a_row(api_client, staff_user, any_cach
     assert token(api_client, "staff", "pw-staff-1", ip="203.0.113.2").status_code == 200
 
 
-def test_unknown_and_known_usernames_get_the_same_answers(api_client, staff_user):
+def test_unknown_and_known_usernames_get_the_same_answers(
+    api_client, staff_user, any_cache
+):
     known = token(api_client, "staff", "wrong", ip="198.51.100.1")
     unknown = token(api_client, "ghost", "wrong", ip="198.51.100.2")
     assert known.status_code == unknown.status_code == 400
@@ -172,7 +176,7 @@ def test_the_admin_login_is_limited_per_address(client, staff_user, any_cache):
 
 
 def test_the_admin_login_locks_the_username_and_shares_it_with_the_api(
-    client, api_client, staff_user
+    client, api_client, staff_user, any_cache
 ):
     for n in range(5):
         admin_login(client, "staff", "wrong", ip=f"198.51.100.{n}")
@@ -184,7 +188,7 @@ def test_the_admin_login_locks_the_username_and_shares_it_with_the_api(
     assert token(api_client, "staff", "pw-staff-1", ip="203.0.113.6").status_code == 429
 
 
-def test_a_good_admin_login_signs_in_and_resets_failures(client, staff_user):
+def test_a_good_admin_login_signs_in_and_resets_failures(client, staff_user, any_cache):
     for n in range(9):
         admin_login(client, "staff", "wrong", ip=f"198.51.100.{n}")
     response = admin_login(client, "staff", "pw-staff-1", ip="203.0.113.7")

@@ -70,7 +70,7 @@ def test_links_follow_the_host_asked_for(api_client, any_cache, settings):
         assert links["next"].startswith(f"http://{host}/")
 
 
-def test_html_is_never_cached(api_client, settings):
+def test_html_is_never_cached(api_client, settings, any_cache):
     SignalFactory()
     for _ in range(2):
         response = api_client.get(LIST, HTTP_ACCEPT="text/html")
@@ -81,7 +81,7 @@ def test_html_is_never_cached(api_client, settings):
     assert cache_state(api_client, LIST) == "MISS"
 
 
-def test_switched_off_nothing_is_cached(api_client, settings):
+def test_switched_off_nothing_is_cached(api_client, settings, any_cache):
     settings.ENABLE_CACHE = False
     SignalFactory()
     for _ in range(2):
@@ -128,7 +128,9 @@ def test_api_writes_invalidate(
     assert api_client.get(f"/api/signals/{signal.id}/").json()["confidence"] == 71
 
 
-def test_generation_invalidates(api_client, django_capture_on_commit_callbacks):
+def test_generation_invalidates(
+    api_client, django_capture_on_commit_callbacks, any_cache
+):
     candles_create("EUR/USD", *wave_trend(+1))
 
     def generate() -> None:
@@ -139,7 +141,9 @@ def test_generation_invalidates(api_client, django_capture_on_commit_callbacks):
     assert api_client.get(LIST).json()["count"] == 1
 
 
-def test_generate_command_invalidates(api_client, django_capture_on_commit_callbacks):
+def test_generate_command_invalidates(
+    api_client, django_capture_on_commit_callbacks, any_cache
+):
     candles_create("EUR/USD", *wave_trend(+1))
 
     def generate() -> None:
@@ -150,7 +154,9 @@ def test_generate_command_invalidates(api_client, django_capture_on_commit_callb
     assert api_client.get(LIST).json()["count"] == 1
 
 
-def test_outcome_backfill_invalidates(api_client, django_capture_on_commit_callbacks):
+def test_outcome_backfill_invalidates(
+    api_client, django_capture_on_commit_callbacks, any_cache
+):
     signal = SignalFactory(timestamp=START)
     candles_create("EUR/USD", (1.1, 1.12), (1.1, 1.1), (1.1, 1.115))
 
@@ -163,7 +169,7 @@ def test_outcome_backfill_invalidates(api_client, django_capture_on_commit_callb
 
 
 def test_admin_delete_invalidates(
-    api_client, client, staff_user, django_capture_on_commit_callbacks
+    api_client, client, staff_user, django_capture_on_commit_callbacks, any_cache
 ):
     signal = SignalFactory()
     staff_user.is_superuser = True

@@ -174,7 +174,7 @@ def test_fast_path_hits_count_against_the_anonymous_limit(
     assert wsgi.get(LIST, REMOTE_ADDR="10.1.1.1").status == 200
 
 
-def test_fast_path_hits_are_in_the_route_metrics(wsgi, staff_client):
+def test_fast_path_hits_are_in_the_route_metrics(wsgi, staff_client, any_cache):
     def counts() -> tuple[int, int]:
         routes = staff_client.get("/api/metrics").json()["performance"]
         return tuple(  # type: ignore[return-value]
@@ -189,7 +189,7 @@ def test_fast_path_hits_are_in_the_route_metrics(wsgi, staff_client):
     assert counts() == (before[0] + 1, before[1])
 
 
-def test_switched_off_the_fast_path_passes_everything_on(wsgi, settings):
+def test_switched_off_the_fast_path_passes_everything_on(wsgi, settings, any_cache):
     settings.ENABLE_CACHE = False
     SignalFactory()
     for _ in range(2):
