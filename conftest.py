@@ -1,5 +1,6 @@
 """Shared fixtures: users, API clients, a real Redis, test-only settings."""
 
+import importlib.resources
 import os
 import uuid
 from collections.abc import Iterator
@@ -10,7 +11,6 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
@@ -106,14 +106,24 @@ UNREACHABLE_CACHES = {
 }
 
 
+def market_data_path() -> Path:
+    """EUR/USD hourly bars (5,000, 2017-04-19 to 2018-02-07) from the test-only
+    `backtesting` package (requirements-dev.txt); a skip without it, a failure when
+    CI=true."""
+    try:
+        resource = importlib.resources.files("backtesting") / "test" / "EURUSD.csv"
+    except ModuleNotFoundError:
+        resource = None
+    if resource is None or not resource.is_file():
+        if IN_CI:
+            pytest.fail("CI=true but backtesting's test/EURUSD.csv is missing")
+        pytest.skip("market data: pip install -r requirements-dev.txt (backtesting)")
+    return Path(str(resource))  # an installed package is a directory on disk
+
+
 @pytest.fixture
 def market_data() -> Path:
-    path = SHARED_DATA / "EURUSD_1h.csv"
-    if not path.exists():
-        if IN_CI:
-            pytest.fail(f"CI=true but the shared market data is missing: {path.name}")
-        pytest.skip("shared market data (shared/data/EURUSD_1h.csv) is not present")
-    return path
+    return market_data_path()
 
 
 @pytest.fixture

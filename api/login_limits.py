@@ -3,9 +3,12 @@
 Two counters in the shared cache, so they hold across workers and servers:
 - attempts per client address and calendar minute (every attempt counts, right or
   wrong): past LOGIN_RATE_LIMIT_PER_MINUTE the address gets 429 until the minute ends;
-- failures in a row per username, kept LOGIN_LOCKOUT_SECONDS after the last one: at
-  LOGIN_MAX_FAILURES every attempt for that username gets 429, whatever the password
-  and whichever address it comes from, until they expire; a success resets them.
+- failures in a row per username, kept LOGIN_LOCKOUT_SECONDS after the last one
+  (each failure refreshes the counter's expiry, on every cache backend: see
+  throttling.increment): at LOGIN_MAX_FAILURES every attempt for that username gets
+  429, whatever the password and whichever address it comes from, until they
+  expire; a success resets them. A refused attempt is not a failure: it does not
+  extend the lockout.
 
 The username counter exists for names that match no account too, and the answers
 are the same either way, so the limits tell nobody which usernames exist. When the
@@ -14,6 +17,7 @@ cache is down the limits fail open, as the API's rate limits do (README).
 
 import hashlib
 import logging
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +26,7 @@ from django_redis.cache import RedisCache
 
 from api import throttling
 from api.cache_breaker import cache_available, cache_failed
+from core.local_cache import LocalCache
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +46,8 @@ def failures_key(username: str) -> str:
 
 
 def _failures(key: str) -> tuple[int, int]:
-    """Failures stored under `key` and the seconds they still live."""
+    """Failures stored under `key` and the seconds they still live (on a backend
+    that cannot tell, the whole lockout: an upper bound)."""
     cache = caches[DEFAULT_CACHE_ALIAS]
     lockout = settings.LOGIN_LOCKOUT_SECONDS
     if isinstance(cache, RedisCache):
@@ -52,6 +58,10 @@ def _failures(key: str) -> tuple[int, int]:
         pipeline.ttl(name)
         value, ttl = pipeline.execute()
         return int(value or 0), ttl if ttl and ttl > 0 else lockout
+    if isinstance(cache, LocalCache):
+        left = cache.ttl(key)
+        value = cache.get(key) if left is not None else None
+        return int(value or 0), math.ceil(left) if left is not None else lockout
     return int(cache.get(key) or 0), lockout
 
 

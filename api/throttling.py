@@ -59,8 +59,9 @@ def increment(key: str, expiry: int = EXPIRY) -> int:
     after its last increment.
 
     On Redis INCR and EXPIRE go in one pipelined round trip; on the embedded
-    default's SQLite store one upsert; other caches add then incr (their expiry, and
-    the SQLite store's, runs from the first increment).
+    default's SQLite store one upsert; other caches add, incr, then touch. On each
+    of them the expiry runs from the last increment: the login lockout's lifetime
+    (api/login_limits.py) depends on it.
     """
     cache = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(cache, RedisCache):
@@ -74,10 +75,12 @@ def increment(key: str, expiry: int = EXPIRY) -> int:
         return cache.count(key, expiry)
     try:
         cache.add(key, 0, expiry)
-        return cache.incr(key)
+        value = cache.incr(key)
     except ValueError:  # expired between add and incr: start this window again
         cache.set(key, 1, expiry)
         return 1
+    cache.touch(key, expiry)
+    return value
 
 
 def count(key: str, expiry: int = EXPIRY) -> int | None:

@@ -59,15 +59,15 @@ INCR = (
     "UPDATE cache SET value = value + ? WHERE key = ? AND typeof(value) = 'integer'"
     f" AND {LIVE} RETURNING value"
 )
-# One statement: a new (or expired) counter starts at `delta` and lives `timeout`
-# seconds from then; a live one goes up by `delta` and keeps its expiry.
+# One statement: a new (or expired) counter starts at `delta`, a live one goes up by
+# `delta`; either way it lives `timeout` seconds from this count (as INCR + EXPIRE
+# on Redis), so a counter expires `timeout` seconds after its last count.
 COUNT = (
     "INSERT INTO cache (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key)"
     " DO UPDATE SET value = CASE WHEN cache.expires IS NOT NULL"
     " AND cache.expires <= ? OR typeof(cache.value) != 'integer' THEN excluded.value"
     " ELSE cache.value + excluded.value END,"
-    " expires = CASE WHEN cache.expires IS NOT NULL AND cache.expires <= ?"
-    " THEN excluded.expires ELSE cache.expires END RETURNING value"
+    " expires = excluded.expires RETURNING value"
 )
 CULL_EXPIRED = (
     "DELETE FROM cache WHERE key IN (SELECT key FROM cache"
@@ -316,16 +316,27 @@ class LocalCache(BaseCache):
 
     def count(self, key: str, timeout: float, delta: int = 1) -> int:
         """Add `delta` to the counter and return its new value, in one statement; a
-        missing or expired counter starts at `delta` and lives `timeout` seconds
-        (the rate limits' add-then-incr without the race between the two)."""
+        missing or expired counter starts at `delta`. The counter lives `timeout`
+        seconds from this count, so it expires `timeout` seconds after its last one
+        (the rate limits' add-then-incr-then-touch without a race between them)."""
         name = self.make_and_validate_key(key)
         now = time.time()
         with self._connection() as conn:
             (value,) = conn.execute(
-                COUNT, (name, delta, self.get_backend_timeout(timeout), now, now)
+                COUNT, (name, delta, self.get_backend_timeout(timeout), now)
             ).fetchone()
             self._wrote(conn)
         return value
+
+    def ttl(self, key: str, version: int | None = None) -> float | None:
+        """Seconds the entry still lives; None when it is missing or never expires."""
+        name = self.make_and_validate_key(key, version=version)
+        now = time.time()
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT expires FROM cache WHERE key = ? AND {LIVE}", (name, now)
+            ).fetchone()
+        return None if row is None or row[0] is None else row[0] - now
 
     def delete(self, key: str, version: int | None = None) -> bool:
         name = self.make_and_validate_key(key, version=version)

@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.cache_breaker import BREAK_SECONDS
 from signals.tests.factories import signal_payload
 
 SIGNAL = signal_payload(timestamp="2026-02-01T00:00:00Z")
@@ -45,6 +44,7 @@ class Stack:
         self.ports = {"PG_PORT": str(self.pg_port), "REDIS_PORT": str(self.redis_port)}
         self.pgbin = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
         self.server: subprocess.Popen | None = None
+        self.log = base / "server.log"  # the worker's log: what it met, not timings
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "alphaforge.settings",
@@ -108,9 +108,16 @@ class Stack:
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
         )
         self.wait_for(lambda: self.get("/api/health").status_code == 200)
+
+    def log_since(self, offset: int) -> str:
+        """What the server logged after `offset` characters of its log."""
+        return self.log.read_text()[offset:]
+
+    def log_size(self) -> int:
+        return len(self.log.read_text())
 
     def get(self, path: str, **headers: str) -> httpx.Response:
         url = f"http://127.0.0.1:{self.port}{path}"
@@ -243,7 +250,7 @@ def test_redis_down_the_api_answers_from_the_database_and_recovers(stack):
     assert stack.get("/api/signals/?page=1").json()["count"] == 1
 
 
-def test_postgres_down_every_endpoint_answers_json_503_quickly_and_recovers(stack):
+def test_postgres_down_every_endpoint_answers_json_503_and_recovers(stack):
     assert stack.get("/api/signals/stats/").status_code == 200
     stack.postgres("stop")
     try:
@@ -259,9 +266,7 @@ def test_postgres_down_every_endpoint_answers_json_503_quickly_and_recovers(stac
             ("POST", "/api/journal/", {"pair": "EUR/USD"}),
             ("POST", "/api/auth/token/", {"username": "staff", "password": "pw"}),
         ):
-            started = time.monotonic()
-            response = stack.request(method, path, body)
-            assert time.monotonic() - started < 5, path
+            response = stack.request(method, path, body)  # no hang: 10 s at most
             assert response.status_code == 503, (method, path, response.text[:200])
             assert response.headers["Content-Type"] == "application/json"
             assert "database" in response.json()["detail"]
@@ -273,7 +278,9 @@ def test_postgres_down_every_endpoint_answers_json_503_quickly_and_recovers(stac
     assert stack.get("/api/signals/?page_size=9").status_code == 200
 
 
-def test_a_hanging_redis_costs_one_timeout_and_leaves_nothing_stale(stack):
+def test_a_hanging_redis_costs_one_failure_per_breaker_window_and_nothing_stale(
+    stack,
+):
     """Redis stopped with SIGSTOP hangs instead of refusing: the breaker keeps the
     API answering from the database without waiting on every cache operation, and
     the version bump the write could not make is made once Redis answers, so the
@@ -287,21 +294,30 @@ def test_a_hanging_redis_costs_one_timeout_and_leaves_nothing_stale(stack):
         capture_output=True, text=True, check=True, timeout=10,
     ).stdout  # fmt: skip
     pid = int(info.split("process_id:")[1].split()[0])
+    offset = stack.log_size()
     os.kill(pid, signal.SIGSTOP)
     try:
         body = {**SIGNAL, "timestamp": "2026-02-03T00:00:00Z"}
         assert stack.request("POST", "/api/signals/", body).status_code == 201
-        took = []
-        for _ in range(5):
-            started = time.monotonic()
+        reads = 10
+        for _ in range(reads):
             answer = stack.get(path)
-            took.append(time.monotonic() - started)
             assert answer.status_code == 200 and answer.json()["total"] == before + 1
-        assert sorted(took)[2] < 0.5, took  # the median never waits on Redis
-        assert max(took) < 3, took
+        during = stack.log_since(offset)
     finally:
         os.kill(pid, signal.SIGCONT)
-    time.sleep(BREAK_SECONDS + 0.5)  # the breaker closes; the lost bump is made
-    assert stack.get(path).json()["total"] == before + 1
-    stack.get(path)
-    assert stack.get(path).headers["X-Cache"] == "HIT"
+    assert "could not bump" in during  # the write met the hang
+    # Each failed cache operation waited for its socket timeout. Without the breaker
+    # every request would fail at least one; with it, after a failure the cache is
+    # not asked for BREAK_SECONDS, so most of these requests never wait on it.
+    failures = during.count("cache unavailable")
+    assert failures < (1 + reads) / 2, (failures, during[-2000:])
+
+    def fresh_hit() -> bool:
+        answer = stack.get(path)
+        assert answer.json()["total"] == before + 1, "a stale answer after the hang"
+        return answer.headers["X-Cache"] == "HIT"
+
+    # The breaker closes by itself, the lost bump is made, and caching resumes.
+    stack.wait_for(fresh_hit)
+    assert "cache versions bumped after an outage" in stack.log_since(offset)

@@ -28,7 +28,7 @@ def test_brotli_when_accepted_else_gzip_else_identity(client, big_list):
     assert json.loads(gzip.decompress(gz.content))["results"] == plain
 
 
-def test_cached_answers_are_compressed_too(client, big_list):
+def test_cached_answers_are_compressed_too(client, big_list, any_cache):
     client.get(big_list)
     hit = client.get(big_list, HTTP_ACCEPT_ENCODING="br")
     assert hit["X-Cache"] == "HIT" and hit["Content-Encoding"] == "br"

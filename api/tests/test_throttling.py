@@ -39,7 +39,7 @@ def test_a_forged_forwarded_for_does_not_dodge_the_limit(
 
 
 def test_behind_one_proxy_the_address_it_saw_is_the_client(
-    api_client, settings, pinned_clock
+    api_client, settings, pinned_clock, any_cache
 ):
     settings.RATE_LIMIT_PER_MINUTE = 1
     settings.NUM_PROXIES = 1
@@ -54,7 +54,9 @@ def test_behind_one_proxy_the_address_it_saw_is_the_client(
     assert get("/api/signals/", HTTP_X_FORWARDED_FOR="8.8.8.8").status_code == 200
 
 
-def test_users_have_their_own_budget(user_client, api_client, settings, pinned_clock):
+def test_users_have_their_own_budget(
+    user_client, api_client, settings, pinned_clock, any_cache
+):
     settings.RATE_LIMIT_PER_MINUTE = 1
     settings.RATE_LIMIT_USER_PER_MINUTE = 2
     assert api_client.get("/api/signals/").status_code == 200
@@ -69,6 +71,6 @@ def test_the_limit_fails_open_when_the_cache_is_down(api_client, settings):
     assert [api_client.get("/api/signals/").status_code for _ in range(3)] == [200] * 3
 
 
-def test_health_is_never_throttled(api_client, settings, pinned_clock):
+def test_health_is_never_throttled(api_client, settings, pinned_clock, any_cache):
     settings.RATE_LIMIT_PER_MINUTE = 1
     assert {api_client.get("/api/health").status_code for _ in range(5)} == {200}

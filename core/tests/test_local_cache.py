@@ -102,14 +102,30 @@ def test_incr_decr_and_missing_keys(clock) -> None:
     assert cache.incr("ratio") == 2.5  # not an integer: still added
 
 
-def test_count_starts_counters_and_keeps_their_first_expiry(clock) -> None:
+def test_count_starts_counters_that_expire_after_their_last_count(clock) -> None:
     local = caches["default"]
     assert isinstance(local, LocalCache)
     assert [local.count("hits", 60) for _ in range(3)] == [1, 2, 3]
+    assert local.ttl("hits") == 60
     clock[0] += 59
     assert local.count("hits", 60) == 4
-    clock[0] += 2  # 61 s after the first count: a new window
+    assert local.ttl("hits") == 60  # refreshed by the count
+    clock[0] += 59  # 118 s after the first count, 59 s after the last: still there
+    assert local.count("hits", 60) == 5
+    clock[0] += 60  # 60 s after the last count: gone, so a new counter
+    assert local.ttl("hits") is None
     assert local.count("hits", 60) == 1
+
+
+def test_ttl_is_the_time_left_or_none(clock) -> None:
+    local = caches["default"]
+    assert isinstance(local, LocalCache)
+    assert local.ttl("missing") is None
+    local.set("forever", 1, None)
+    assert local.ttl("forever") is None
+    local.set("brief", 1, 10)
+    clock[0] += 2.5
+    assert local.ttl("brief") == 7.5
 
 
 def test_get_many_set_many_delete_many_touch_clear(clock) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from api.tests.test_caching import Wsgi
+from api.tests.test_fast_path import Wsgi
 from monitoring.metrics import registry
 from signals.tests.factories import SignalFactory
 

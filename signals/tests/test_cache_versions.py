@@ -11,7 +11,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.tests.test_caching import Wsgi
+from api.tests.test_fast_path import Wsgi
 from market.tests.factories import START
 from signals import services
 from signals.cache_versions import answer_versions

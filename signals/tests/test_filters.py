@@ -87,39 +87,75 @@ def test_ordering_by_confidence(api_client):
     assert [item["id"] for item in body["results"]] == [low.id, high.id]
 
 
-QUERY_VALUES = {
-    "pair": st.sampled_from(
-        ["EUR/USD", "EUR/USD,GBP/USD", " EUR/USD , USD/JPY ", "eur/usd", "", ",", "X"]
-    ),
-    "timeframe": st.sampled_from(["1h", "4h", "2h", "", " 1h"]),
-    "direction": st.sampled_from(["buy", "sell", "hold", ""]),
-    "status": st.sampled_from(["active", "closed", "Active", ""]),
-    "outcome": st.sampled_from(["win", "pending", "maybe"]),
+# Values the shortcut takes (valid pair lists and choices; page parameters as they
+# come: pagination checks them), and values it must leave to the FilterSet.
+TAKEN = {
+    "pair": st.sampled_from(["EUR/USD", "EUR/USD,GBP/USD", " EUR/USD , USD/JPY "]),
+    "timeframe": st.sampled_from(["1h", "4h"]),
+    "direction": st.sampled_from(["buy", "sell"]),
+    "status": st.sampled_from(["active", "closed"]),
+    "outcome": st.sampled_from(["win", "loss", "pending"]),
     "page": st.sampled_from(["1", "2", "x"]),
     "page_size": st.sampled_from(["10", "0"]),
+}
+REFUSED = {
+    "pair": st.sampled_from(["eur/usd", "", ",", "X", "EUR/USD,bad"]),
+    "timeframe": st.sampled_from(["2h", "", " 1h"]),
+    "direction": st.sampled_from(["hold", ""]),
+    "status": st.sampled_from(["Active", ""]),
+    "outcome": st.sampled_from(["maybe", ""]),
+    # Filters the shortcut never applies, whatever their value.
     "min_confidence": st.sampled_from(["50", "x"]),
+    "max_confidence": st.sampled_from(["80"]),
+    "since": st.sampled_from(["2026-01-05"]),
     "ordering": st.sampled_from(["-confidence", "timestamp"]),
     "unknown": st.just("1"),
 }
 
 
-@settings(max_examples=150, deadline=None)
+def drawn_query(data, names: list[str], values: dict) -> QueryDict:  # type: ignore[no-untyped-def]
+    query = QueryDict(mutable=True)
+    for name in names:
+        query.appendlist(name, data.draw(values[name], label=name))
+    return query
+
+
+@settings(max_examples=100, deadline=None)
 @given(
-    chosen=st.lists(st.sampled_from(sorted(QUERY_VALUES)), max_size=4),
+    chosen=st.lists(st.sampled_from(sorted(TAKEN)), unique=True, max_size=5),
     data=st.data(),
 )
 def test_simple_filter_filters_as_the_filtersets_do(chosen, data):
-    """When the shortcut applies, the FilterSet accepts the query and filters with
-    the same SQL; a query it refuses always goes to the FilterSet."""
-    query = QueryDict(mutable=True)
-    for name in chosen:
-        query.appendlist(name, data.draw(QUERY_VALUES[name]))
+    """A query of valid pair lists, choices and page parameters takes the shortcut,
+    which the FilterSets accept and filter with the same SQL."""
+    query = drawn_query(data, chosen, TAKEN)
     fast = simple_filter(query, Signal.objects.all())
+    assert fast is not None, query
     for filterset_class in (SignalFilter, SignalListFilter):
         filterset = filterset_class(query, Signal.objects.all())
-        if fast is not None:
-            assert filterset.is_valid(), filterset.errors
-            assert str(fast.query) == str(filterset.qs.query)
+        assert filterset.is_valid(), filterset.errors
+        assert str(fast.query) == str(filterset.qs.query)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    taken=st.lists(st.sampled_from(sorted(TAKEN)), unique=True, max_size=4),
+    refused=st.sampled_from(sorted(REFUSED)),
+    repeat=st.booleans(),
+    data=st.data(),
+)
+def test_simple_filter_leaves_any_other_query_to_the_filterset(
+    taken, refused, repeat, data
+):
+    """One invalid value, one filter it does not apply or one repeated parameter is
+    enough for the shortcut to decline (the FilterSet then names what is wrong)."""
+    kept = [name for name in taken if name != refused]
+    query = drawn_query(data, kept, TAKEN)
+    if repeat and kept:
+        query.appendlist(kept[0], data.draw(TAKEN[kept[0]], label="repeated"))
+    else:
+        query.appendlist(refused, data.draw(REFUSED[refused], label=refused))
+    assert simple_filter(query, Signal.objects.all()) is None, query
 
 
 def test_the_benchmarks_list_query_takes_the_shortcut():

@@ -1,7 +1,6 @@
 """signals.indicators must reproduce TA-Lib bar for bar."""
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,9 +8,8 @@ import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import market_data_path
 from signals import indicators as ind
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "EURUSD_1h.csv"
 
 Pairs = list[tuple[np.ndarray, np.ndarray]]
 
@@ -63,10 +61,9 @@ def random_walk(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def eurusd() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """High, low and close of the shared EUR/USD hourly history."""
-    if not DATA.exists():
-        pytest.skip(f"shared market data not present: {DATA}")
-    high, low, close = np.loadtxt(DATA, delimiter=",", skiprows=1, usecols=(2, 3, 4)).T
+    """High, low and close of the EUR/USD hourly test history (conftest)."""
+    data = market_data_path()
+    high, low, close = np.loadtxt(data, delimiter=",", skiprows=1, usecols=(2, 3, 4)).T
     return high, low, close
 
 

@@ -1,7 +1,6 @@
 """The default trend_momentum strategy: rules, levels and determinism."""
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import market_data_path
 from signals import indicators as ind
 from signals.strategy import (
     DEFAULT_PARAMS,
@@ -18,8 +18,6 @@ from signals.strategy import (
     evaluate,
     min_candles,
 )
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "EURUSD_1h.csv"
 
 Candles = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -55,10 +53,9 @@ def assert_consistent(setup: Setup, candles: Candles, params: StrategyParams) ->
 
 @pytest.fixture(scope="module")
 def eurusd() -> Candles:
-    """High, low and close of the shared EUR/USD hourly history."""
-    if not DATA.exists():
-        pytest.skip(f"shared market data not present: {DATA}")
-    high, low, close = np.loadtxt(DATA, delimiter=",", skiprows=1, usecols=(2, 3, 4)).T
+    """High, low and close of the EUR/USD hourly test history (conftest)."""
+    data = market_data_path()
+    high, low, close = np.loadtxt(data, delimiter=",", skiprows=1, usecols=(2, 3, 4)).T
     return high, low, close
 
 
@@ -108,11 +105,47 @@ def test_same_input_gives_the_same_setup() -> None:
     assert evaluate(*(a.tolist() for a in candles)) == evaluate(*candles)
 
 
-def test_indicators_are_the_snapshot_of_the_window() -> None:
+def talib_last_bar(candles: Candles, p: StrategyParams) -> dict[str, float]:
+    """The indicators a setup reports, computed independently by TA-Lib."""
+    high, low, close = candles
+    line, signal, hist = talib.MACD(close, p.macd_fast, p.macd_slow, p.macd_signal)
+    upper, middle, lower = talib.BBANDS(
+        close, timeperiod=p.bb_period, nbdevup=p.bb_std, nbdevdn=p.bb_std, matype=0
+    )
+    series = {
+        f"ema_{p.ema_fast}": talib.EMA(close, p.ema_fast),
+        f"ema_{p.ema_slow}": talib.EMA(close, p.ema_slow),
+        f"rsi_{p.rsi_period}": talib.RSI(close, p.rsi_period),
+        "macd": line,
+        "macd_signal": signal,
+        "macd_hist": hist,
+        f"atr_{p.atr_period}": talib.ATR(high, low, close, p.atr_period),
+        f"adx_{p.adx_period}": talib.ADX(high, low, close, p.adx_period),
+        "bb_upper": upper,
+        "bb_middle": middle,
+        "bb_lower": lower,
+    }
+    return {name: float(values[-1]) for name, values in series.items()}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        DEFAULT_PARAMS,
+        StrategyParams(
+            ema_fast=10, ema_slow=30, rsi_period=9, atr_period=10, adx_period=10,
+            bb_period=15, bb_std=1.5, macd_fast=8, macd_slow=21, macd_signal=5,
+        ),
+    ],
+)  # fmt: skip
+def test_indicators_are_talibs_values_on_the_last_bar(params: StrategyParams) -> None:
     candles = wave_trend(1)
-    setup = evaluate(*candles)
+    setup = evaluate(*candles, params)
     assert setup is not None
-    assert setup.indicators == ind.snapshot(*candles)
+    expected = talib_last_bar(candles, params)
+    assert setup.indicators.keys() == expected.keys()
+    for name, value in expected.items():
+        assert setup.indicators[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
 
 
 def test_reasoning_names_the_direction_and_confidence() -> None:
