@@ -95,6 +95,7 @@ MIDDLEWARE = [
     # Idempotency-Key on every POST (api/idempotency.py): inside the compression and
     # timing, so a replay is compressed and timed like any answer.
     "api.idempotency.IdempotencyMiddleware",
+    "api.throttling.RateLimitHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

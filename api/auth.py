@@ -52,7 +52,9 @@ class TokenView(ObtainAuthToken):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         username = _username(request.data)
-        refusal = login_refusal(client_ip=client_ip(request.META), username=username)
+        refusal = login_refusal(
+            client_ip=client_ip(request.META), username=username, meta=request.META
+        )
         if refusal:
             raise Throttled(wait=refusal.retry_after, detail=refusal.detail)
         serializer = AuthTokenSerializer(
@@ -71,7 +73,9 @@ def admin_login(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     if request.method != "POST":
         return admin.site.login(request, **kwargs)
     username = request.POST.get("username", "")
-    refusal = login_refusal(client_ip=client_ip(request.META), username=username)
+    refusal = login_refusal(
+        client_ip=client_ip(request.META), username=username, meta=request.META
+    )
     if refusal:
         response = HttpResponse(
             refusal.detail, status=429, content_type="text/plain; charset=utf-8"

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from http.client import responses
+from math import ceil
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -42,7 +43,16 @@ logger = logging.getLogger(__name__)
 # What the WSGI fast path leaves in the environ for the layers below it.
 KEY_ENVIRON = "alphaforge.anonymous_cache_key"
 # Headers that differ per request and so are never stored with a response.
-UNSTORED_HEADERS = frozenset({"x-cache", "x-response-time", "x-request-id", "date"})
+UNSTORED_HEADERS = frozenset(
+    {
+        "x-cache",
+        "x-response-time",
+        "x-request-id",
+        "date",
+        "ratelimit",
+        "ratelimit-policy",
+    }
+)
 
 
 class HitTimer(Protocol):
@@ -212,10 +222,14 @@ class AnonymousCacheApp:
             if _not_modified(environ.get("HTTP_IF_NONE_MATCH"), headers):
                 status, content = 304, b""
                 headers = [(k, v) for k, v in headers if k.lower() in KEPT_ON_304]
+            limit = settings.RATE_LIMIT_PER_MINUTE
+            _, left = throttling.minute_window(throttling.clock())
+            quota = throttling.Quota("anon", limit, 60, limit - count, ceil(left))
             headers = [
                 *headers,
                 ("X-Cache", "HIT"),
                 (REQUEST_ID, request_id_from(environ.get("HTTP_X_REQUEST_ID"))),
+                *quota.headers(),
             ]
             if _hit_timer is not None:
                 elapsed = _hit_timer(

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -65,13 +66,20 @@ def _failures(key: str) -> tuple[int, int]:
     return int(cache.get(key) or 0), lockout
 
 
-def login_refusal(*, client_ip: str, username: str) -> Refusal | None:
-    """Count this attempt and say why it is refused, or None to check the password."""
+def login_refusal(
+    *, client_ip: str, username: str, meta: dict[str, Any] | None = None
+) -> Refusal | None:
+    """Count this attempt and say why it is refused, or None to check the password.
+    The address's quota is left in `meta` (the request's) for the RateLimit headers."""
     if not cache_available():
         return None
     try:
         window, left = throttling.minute_window(throttling.clock())
         attempts = throttling.increment(f"login:ip:{client_ip}:{window}")
+        if meta is not None:
+            throttling.quota_record(
+                meta, "login", settings.LOGIN_RATE_LIMIT_PER_MINUTE, attempts, left
+            )
         if attempts > settings.LOGIN_RATE_LIMIT_PER_MINUTE:
             return Refusal(
                 "Too many login attempts from this address; wait a minute.",

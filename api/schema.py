@@ -16,7 +16,8 @@ COMMON_ERRORS = {
     "404": "No such object, or a page past the last.",
     "413": "Request body larger than MAX_BODY_BYTES.",
     "415": "Unsupported or malformed body media type; send application/json.",
-    "429": "Rate limited; Retry-After gives the seconds to wait.",
+    "429": "Rate limited; Retry-After gives the seconds to wait (RateLimit-Policy "
+    "and RateLimit headers state the quota on every counted answer).",
     "503": "Database unavailable; retry shortly.",
 }
 

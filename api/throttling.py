@@ -9,12 +9,15 @@ answering from the database rather than refusing everyone (see README).
 """
 
 import logging
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.http import HttpRequest, HttpResponse
 from django_redis.cache import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -30,6 +33,53 @@ EXPIRY = WINDOW_SECONDS + 5  # a counter outlives its minute a little
 # (api/fast_path.py): an int, or None when the cache could not be reached.
 COUNT_ENVIRON = "alphaforge.anonymous_throttle_count"
 clock = time.time  # tests pin it
+# Where a limit leaves this request's Quota, for RateLimitHeadersMiddleware.
+QUOTA_ENVIRON = "alphaforge.ratelimit"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A limit as the IETF httpapi RateLimit headers state it: policy name, quota,
+    window (seconds), what is left of the quota and seconds until it resets."""
+
+    policy: str
+    limit: int
+    window: int
+    remaining: int
+    reset: int
+
+    def headers(self) -> list[tuple[str, str]]:
+        name = f'"{self.policy}"'
+        return [
+            ("RateLimit-Policy", f"{name};q={self.limit};w={self.window}"),
+            ("RateLimit", f"{name};r={self.remaining};t={self.reset}"),
+        ]
+
+
+def quota_record(
+    meta: MutableMapping[str, Any], policy: str, limit: int, used: int, left: float
+) -> None:
+    """Leave this request's quota where the headers middleware finds it; with
+    several limits on one request the one with the least left is reported."""
+    quota = Quota(policy, limit, WINDOW_SECONDS, max(0, limit - used), math.ceil(left))
+    known = meta.get(QUOTA_ENVIRON)
+    if known is None or quota.remaining < known.remaining:
+        meta[QUOTA_ENVIRON] = quota
+
+
+class RateLimitHeadersMiddleware:
+    """`RateLimit-Policy` and `RateLimit` on every answer a limit counted."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        quota = request.META.get(QUOTA_ENVIRON)
+        if quota is not None:
+            for name, value in quota.headers():
+                response[name] = value
+        return response
 
 
 def client_ip(meta: Mapping[str, Any]) -> str:
@@ -126,7 +176,10 @@ class MinuteRateThrottle(BaseThrottle):
             return True
         _, self.wait_seconds = minute_window(clock())
         count = self.counted(request, ident)
-        return count is None or count <= self.limit()
+        if count is None:
+            return True
+        quota_record(request.META, self.scope, self.limit(), count, self.wait_seconds)
+        return count <= self.limit()
 
     def wait(self) -> float:
         return max(1.0, self.wait_seconds)

@@ -68,7 +68,7 @@ def test_a_hit_keeps_every_header_of_the_full_answer(wsgi, any_cache):
     second = wsgi.get(LIST)
     assert wsgi.django_calls == 1, "a hit must not reach Django"
     assert second.headers["X-Cache"] == "HIT" and second.content == first.content
-    varying = {"X-Cache", "X-Response-Time", "X-Request-ID", "Date"}
+    varying = {"X-Cache", "X-Response-Time", "X-Request-ID", "Date", "RateLimit"}
     assert {k: v for k, v in first.headers.items() if k not in varying} == {
         k: v for k, v in second.headers.items() if k not in varying
     }
@@ -223,3 +223,16 @@ def test_the_fast_path_answers_a_matching_etag_with_304_and_no_body(wsgi, any_ca
     assert polled.headers["ETag"] == etag and "Content-Encoding" not in polled.headers
     other = wsgi.get(LIST, HTTP_ACCEPT_ENCODING="br", HTTP_IF_NONE_MATCH='"nope"')
     assert other.status == 200 and other.content == first.content
+
+
+def test_a_hit_counts_down_the_anonymous_quota(wsgi, settings, any_cache):
+    settings.RATE_LIMIT_PER_MINUTE = 100
+    SignalFactory()
+    first, second = wsgi.get(LIST), wsgi.get(LIST)
+    assert second.headers["X-Cache"] == "HIT"
+    remaining = [
+        int(r.headers["RateLimit"].split(";r=")[1].split(";")[0])
+        for r in (first, second)
+    ]
+    assert remaining[1] == remaining[0] - 1
+    assert second.headers["RateLimit-Policy"] == '"anon";q=100;w=60'
