@@ -5,7 +5,10 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from alphaforge.tracing import tracing_install
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
+tracing_install(service="alphaforge-realtime")  # only with OTEL_EXPORTER_OTLP_ENDPOINT
 # brotli-asgi below compresses, so Django's own compression middleware stands aside.
 os.environ["ALPHAFORGE_SERVER"] = "asgi"
 

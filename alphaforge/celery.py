@@ -11,7 +11,12 @@ import threading
 from typing import Any
 
 from celery import Celery, bootsteps
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import (
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+)
 
 from core.request_context import request_id
 
@@ -20,6 +25,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
 app = Celery("alphaforge")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _trace_worker(**kwargs: Any) -> None:
+    """Each worker process traces itself (only with OTEL_EXPORTER_OTLP_ENDPOINT)."""
+    from alphaforge.tracing import tracing_install
+
+    tracing_install(service="alphaforge-worker")
 
 
 @before_task_publish.connect

@@ -342,15 +342,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request": {"()": "core.logs.RequestContextFilter"}},
     "formatters": {
-        "text": {
+        # Only the formatter in use is built: structlog loads only for JSON lines.
+        "line": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-        },
-        "json": {"()": "core.logs.json_formatter"},
+        }
+        if LOG_FORMAT == "text"
+        else {"()": "core.logs.json_formatter"}
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
+            "formatter": "line",
             "filters": ["request"],
         }
     },

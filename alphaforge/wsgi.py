@@ -8,7 +8,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from alphaforge.tracing import tracing_install
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
+tracing_install(service="alphaforge-web")  # nothing unless OTEL_EXPORTER_OTLP_ENDPOINT
 
 django_application = get_wsgi_application()
 

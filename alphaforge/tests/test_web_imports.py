@@ -31,6 +31,8 @@ WORKER_ONLY = (
     "kombu",
     "alphaforge.celery",
 )
+# Loaded only when their setting turns them on (LOG_FORMAT=json, an OTLP endpoint).
+OFF_BY_DEFAULT = ("structlog", "opentelemetry", "opentelemetry.sdk")
 # A process that imports a tasks module first, as `manage.py generate_signals
 # --async` does: its tasks are sent through the project's app and its settings.
 TASKS_PROBE = """
@@ -62,6 +64,7 @@ def run_fresh(probe: str) -> object:
 def test_a_web_worker_does_not_load_worker_only_modules():
     loaded = set(run_fresh(PROBE))
     assert not loaded & set(WORKER_ONLY)
+    assert not loaded & set(OFF_BY_DEFAULT)
     assert "signals.views" in loaded  # the probe did load the application
 
 
