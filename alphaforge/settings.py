@@ -336,7 +336,7 @@ SPECTACULAR_SETTINGS = {
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured("LOG_FORMAT must be text or json")
-ACCESS_LOG = env_bool("ACCESS_LOG", False)  # one line a request (alphaforge.access)
+REQUEST_LOG = env_bool("REQUEST_LOG", False)  # one line a request (alphaforge.access)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

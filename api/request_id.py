@@ -1,6 +1,6 @@
 """X-Request-ID: the client's own (when sane) or a new one, on every answer, every log
 line of the request and the background work it causes (core/request_context.py).
-With ACCESS_LOG on, one line a request: method, path, status, duration, user."""
+With REQUEST_LOG on, one line a request: method, path, status, duration, user."""
 
 import logging
 import time
@@ -31,7 +31,7 @@ class RequestIdMiddleware:
         current_request.set(request)
         response = self.get_response(request)
         response[HEADER] = value
-        if settings.ACCESS_LOG:
+        if settings.REQUEST_LOG:
             duration = round((time.perf_counter() - started) * 1000, 2)
             logger.info(
                 "%s %s %s %.2fms",

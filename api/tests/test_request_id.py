@@ -49,7 +49,7 @@ def lines():  # type: ignore[no-untyped-def]
 def test_the_requests_log_lines_carry_its_id_method_path_and_user(
     user_client, user, lines, settings
 ):
-    settings.ACCESS_LOG = True
+    settings.REQUEST_LOG = True
     response = user_client.get("/api/journal/", HTTP_X_REQUEST_ID="trace-me")
     (access,) = [r for r in lines.records if r.name == "alphaforge.access"]
     assert response.status_code == 200
@@ -82,7 +82,7 @@ def test_outside_a_request_the_id_is_a_dash_or_the_tasks_own():
 
 
 def test_json_lines_parse_and_hold_the_contract_fields(user_client, lines, settings):
-    settings.ACCESS_LOG = True
+    settings.REQUEST_LOG = True
     user_client.get("/api/journal/", HTTP_X_REQUEST_ID="json-1")
     (access,) = [r for r in lines.records if r.name == "alphaforge.access"]
     line = json.loads(json_formatter().format(access))
