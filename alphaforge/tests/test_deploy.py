@@ -133,6 +133,8 @@ def test_only_the_proxy_publishes_a_port(compose):
     # Grafana (monitoring profile only) listens on the host's loopback alone.
     grafana = published.pop("grafana")
     assert grafana == ["127.0.0.1:${GRAFANA_PORT:-3000}:3000"]
+    # So does Jaeger's trace viewer (monitoring profile only).
+    assert published.pop("jaeger") == ["127.0.0.1:${JAEGER_PORT:-16686}:16686"]
     assert list(published) == ["proxy"]
     assert len(published["proxy"]) == 1
     assert published["proxy"][0].endswith(":80")
@@ -398,3 +400,19 @@ def test_grafana_provisions_the_prometheus_source_and_the_dashboard(compose):
     for panel in dashboard["panels"]:
         assert panel["datasource"]["uid"] == source["uid"], panel["title"]
         assert panel["targets"] and all(t["expr"] for t in panel["targets"])
+
+
+def test_the_monitoring_profile_wires_traces_to_the_collector_and_jaeger(compose):
+    services = compose["services"]
+    assert services["otel-collector"]["profiles"] == ["monitoring"]
+    assert services["jaeger"]["profiles"] == ["monitoring"]
+    config = yaml.safe_load(
+        (ROOT / "docker/monitoring/otel-collector.yaml").read_text()
+    )
+    assert config["exporters"]["otlp"]["endpoint"] == "jaeger:4317"
+    assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(
+        ":4318"
+    )
+    for name in ("app", "worker", "beat", "realtime"):
+        environment = services[name]["environment"]
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" in environment, name
