@@ -16,20 +16,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
 from .choices import Outcome, Status
+from .storage.columns import MINIMAL_FIELDS
 
-MINIMAL_FIELDS = (
-    "id",
-    "pair",
-    "timeframe",
-    "direction",
-    "entry_price",
-    "stop_loss",
-    "take_profit",
-    "confidence",
-    "status",
-    "outcome",
-    "timestamp",
-)
 CALIBRATION_BUCKETS = 10
 
 
@@ -100,7 +88,7 @@ def _calibration_buckets(row: dict[str, Any]) -> list[dict[str, Any]]:
 class SignalQuerySet(models.QuerySet):
     def for_list(self) -> "SignalQuerySet":
         """The minimal form's columns as tuples, in MINIMAL_FIELDS order (newest
-        first by the model's ordering); signals.representations renders them."""
+        first by the model's ordering); signals.storage.forms renders them."""
         return self.values_list(*MINIMAL_FIELDS)
 
     def for_pair(self, pair: str) -> "SignalQuerySet":

@@ -10,8 +10,7 @@ from core.vocabulary import Timeframe, pair_validator
 from .choices import SkipReason
 from .models import Signal
 from .pricing import levels_error
-from .querysets import MINIMAL_FIELDS
-from .representations import DETAIL_FIELDS
+from .storage.columns import DETAIL_FIELDS, MINIMAL_FIELDS
 
 LEVEL_FIELDS = ("direction", "entry_price", "stop_loss", "take_profit")
 

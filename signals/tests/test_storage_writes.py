@@ -1,5 +1,5 @@
 """signals_store writes what bulk_create writes (the reference), ids in input order
-(signals/inserts.py: one JSON document a batch on PostgreSQL)."""
+(signals.storage.writes: one JSON document a batch on PostgreSQL)."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.db import DataError, IntegrityError, transaction
 
-from signals.inserts import signals_store
 from signals.models import Signal
 from signals.services import signal_derive
+from signals.storage.writes import signals_store
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 1, 5, 14, tzinfo=UTC)
