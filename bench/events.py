@@ -6,7 +6,7 @@
 Creates (and drops at the end) its own database next to DATABASE_URL's, starts two
 uvicorn workers (gunicorn) serving alphaforge.asgi on loopback, and measures:
 writer cost of the log (bulk create of 10,000 signals with and without events;
-concurrent single-signal writers with and without the advisory lock),
+concurrent single-signal writers under the advisory lock),
 commit-to-receipt latency for N WebSocket subscribers while signals are created
 at --rate per second (lost and duplicated counts), server RSS per 1,000 idle
 connections, the replay rate of a client resuming --replay events behind, and the
@@ -86,10 +86,10 @@ def new_signals(count: int, reasoning: str = "") -> list:
 
 def writer_cost() -> dict:
     """Bulk create of 10,000 signals with and without their events (median of 3),
-    and 8 concurrent single-signal writers with and without the advisory lock."""
+    and 8 concurrent single-signal writers (under the log's advisory lock, as in
+    production)."""
     from unittest import mock
 
-    from events import services as event_services
     from signals import services
 
     def bulk(record: bool) -> float:
@@ -106,10 +106,9 @@ def writer_cost() -> dict:
     for record in (False, True, False, True, False, True):
         result.setdefault(record, []).append(bulk(record))
 
-    def concurrent(lock: bool, writers: int = 8, each: int = 60) -> float:
+    def concurrent(writers: int = 8, each: int = 60) -> float:
         from django.db import connection
 
-        event_services.LOCK_IDS_IN_COMMIT_ORDER = lock
         barrier = threading.Barrier(writers)
 
         def work() -> None:
@@ -124,20 +123,14 @@ def writer_cost() -> dict:
             thread.start()
         for thread in threads:
             thread.join()
-        event_services.LOCK_IDS_IN_COMMIT_ORDER = True
         return writers * each / (time.perf_counter() - started)
 
-    rates = {"lock": [], "no_lock": []}
-    for lock in (False, True, False, True):
-        rates["lock" if lock else "no_lock"].append(concurrent(lock))
+    rates = [concurrent() for _ in range(2)]
     return {
         "bulk_10000_without_events_s": round(statistics.median(result[False]), 3),
         "bulk_10000_with_events_s": round(statistics.median(result[True]), 3),
-        "concurrent_8_writers_commits_per_s_without_lock": round(
-            statistics.median(rates["no_lock"]), 1
-        ),
         "concurrent_8_writers_commits_per_s_with_lock": round(
-            statistics.median(rates["lock"]), 1
+            statistics.median(rates), 1
         ),
     }
 
