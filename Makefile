@@ -15,4 +15,4 @@ lint:  ## ruff, the import rules of ARCHITECTURE.md (.importlinter), no import c
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 	.venv/bin/lint-imports
 	.venv/bin/python scripts/import_cycles.py
-	.venv/bin/python scripts/code_size.py
+	.venv/bin/python scripts/code_size.py --strict

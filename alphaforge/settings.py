@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -330,38 +332,13 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Logs: readable text by default, one JSON object a line with LOG_FORMAT=json; every
-# line carries the request id (core/logs.py). Django's own loggers go to the root's
-# handler only, so nothing is printed twice.
+# Logs: readable text, or one JSON object a line with LOG_FORMAT=json; every line
+# carries the request id (core/logs.py, which builds the dictConfig).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured("LOG_FORMAT must be text or json")
 REQUEST_LOG = env_bool("REQUEST_LOG", False)  # one line a request (alphaforge.access)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request": {"()": "core.logs.RequestContextFilter"}},
-    "formatters": {
-        # Only the formatter in use is built: structlog loads only for JSON lines.
-        "line": {
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-        }
-        if LOG_FORMAT == "text"
-        else {"()": "core.logs.json_formatter"}
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "line",
-            "filters": ["request"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.db.backends": {"level": "INFO"},
-    },
-}
+LOGGING = logging_config(LOG_FORMAT, os.environ.get("LOG_LEVEL", "INFO"))
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.
 if not DEBUG:

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://… python bench/bulk_writes.py [N]
 
 Inserts N signals with Django's bulk_create, with the app's insert (one JSON
-document a batch, signals.inserts) and with COPY (ids taken from the sequence
+document a batch, signals.storage.writes) and with COPY (ids taken from the sequence
 first, so the caller still gets them in input order), then updates them
 with bulk_update (CASE expressions) and with one UPDATE … FROM (VALUES …) a
 batch. Each figure is the median of 5 runs; the table is printed as markdown.
@@ -28,7 +28,6 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from core.batch_sql import bulk_batch_size  # noqa: E402
-from signals.inserts import signals_store  # noqa: E402
 from signals.models import Signal  # noqa: E402
 from signals.services import (  # noqa: E402
     RESOLVE_FIELDS,
@@ -37,6 +36,7 @@ from signals.services import (  # noqa: E402
     signals_resolve,
     signals_rollup_rebuild,
 )
+from signals.storage.writes import signals_store  # noqa: E402
 
 RUNS = 5
 

@@ -6,7 +6,7 @@
 Creates (and drops at the end) its own database next to DATABASE_URL's, starts two
 uvicorn workers (gunicorn) serving alphaforge.asgi on loopback, and measures:
 writer cost of the log (bulk create of 10,000 signals with and without events;
-concurrent single-signal writers with and without the advisory lock),
+concurrent single-signal writers under the advisory lock),
 commit-to-receipt latency for N WebSocket subscribers while signals are created
 at --rate per second (lost and duplicated counts), server RSS per 1,000 idle
 connections, the replay rate of a client resuming --replay events behind, and the

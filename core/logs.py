@@ -48,6 +48,36 @@ def _context(logger: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def logging_config(log_format: str, level: str) -> dict[str, Any]:
+    """The settings' LOGGING: one handler on the root with the request filter.
+    Django's own loggers hand their lines to it (no handler of their own), so a
+    warning is printed once; only the formatter in use is built (structlog loads
+    only for JSON lines)."""
+    line = (
+        {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+        if log_format == "text"
+        else {"()": "core.logs.json_formatter"}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request": {"()": "core.logs.RequestContextFilter"}},
+        "formatters": {"line": line},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "line",
+                "filters": ["request"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
+            "django.db.backends": {"level": "INFO"},
+        },
+    }
+
+
 def json_formatter() -> logging.Formatter:
     import structlog
 

@@ -2,7 +2,6 @@
 of the change it describes; nothing here imports them."""
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -16,6 +15,8 @@ from django.db.models import Max
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
+from core.batch_sql import document_insert, field_types
+
 from .commits import commit_hooks_run
 from .models import Event, Prune
 
@@ -27,8 +28,9 @@ LOG_LOCK = 0x4146_4556_454E_5453
 BATCH_SIZE = 5000
 NOTIFY_TIMEOUT, NOTIFY_BACKOFF = 0.25, 5.0  # seconds (events_notify)
 _notify_failed_at = -NOTIFY_BACKOFF
-# Off only to measure what the lock costs (bench/events.py); never in production.
-LOCK_IDS_IN_COMMIT_ORDER = True
+# What the document insert writes of each row, in its order; occurred_at is the
+# batch's time.
+INSERT_FIELDS = ("type", "pair", "timeframe", "confidence", "data")
 
 
 def _confidence(value: Any) -> Decimal | None:
@@ -62,7 +64,7 @@ def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[Event
         for kind, payload in events
     ]
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql" and LOCK_IDS_IN_COMMIT_ORDER:
+        if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK])
         for start in range(0, len(rows), BATCH_SIZE):
@@ -74,36 +76,26 @@ def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[Event
 
 def _insert(rows: list[Event], now: Any) -> None:
     """Insert rows and give them their ids. On PostgreSQL the rows travel as one
-    JSON document: bulk_create's jsonb[] literal made psycopg escape every quote of
-    every payload in Python, which cost more than building the payloads did."""
+    JSON document (core.batch_sql.document_insert): bulk_create's jsonb[] literal
+    made psycopg escape every quote of every payload in Python, which cost more
+    than building the payloads did."""
     if connection.vendor != "postgresql":
         Event.objects.bulk_create(rows)
         return
     meta = Event._meta
-    columns = ", ".join(
-        meta.get_field(name).column
-        for name in ("type", "occurred_at", "pair", "timeframe", "confidence", "data")
-    )
-    document = json.dumps(
-        [
+    ids = document_insert(
+        table=meta.db_table,
+        columns=field_types(meta.get_field(name) for name in INSERT_FIELDS),
+        rows=[
             [row.type, row.pair, row.timeframe, _text(row.confidence), row.data]
             for row in rows
         ],
-        cls=JSONEncoder,  # the data column's encoder, so the stored JSON is the same
+        constants=[(meta.get_field("occurred_at").column, now)],
+        encoder=JSONEncoder,  # the data column's: the stored JSON is the same
     )
-    with connection.cursor() as cursor:
-        # Ids come from the sequence in the order of the rows (ORDER BY n), and
-        # RETURNING gives them back in that order, as bulk_create relies on too.
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
-            "SELECT e->>0, %s, e->>1, e->>2, (e->>3)::numeric, e->4 "
-            "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(e, n) "
-            "ORDER BY n RETURNING id",
-            [now, document],
-        )
-        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-            row.pk = pk
-            row._state.adding = False
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
 
 
 def _text(value: Decimal | None) -> str | None:

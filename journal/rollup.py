@@ -23,11 +23,20 @@ from decimal import Decimal, localcontext
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from core.batch_sql import arrays_update
+
 from .trade import LOSS, WIN
 
 Touched = tuple[str, datetime | None, int]  # (pair, closed_at, id) of a written row
 ENTRY = "journal_journalentry"
 ROLLUP = "journal_journalrollup"
+# The running columns, as running_refresh writes them (after the id).
+RUNNING_COLUMNS = (
+    ("equity", "numeric"),
+    ("peak", "numeric"),
+    ("drawdown", "numeric"),
+    ("streak", "integer"),
+)
 
 
 def maintained() -> bool:
@@ -114,16 +123,12 @@ def running_refresh(*, owner_id: int, start: tuple[datetime, int] | None) -> Non
                 values = (equity, peak, peak - equity, streak)
                 if tuple(stored) != values:
                     changed.append((pk, *values))
-        if changed:
-            columns = list(zip(*changed, strict=True))
-            cursor.execute(
-                f"UPDATE {ENTRY} AS e SET equity = v.equity, peak = v.peak,"
-                " drawdown = v.drawdown, streak = v.streak"
-                " FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[],"
-                " %s::numeric[], %s::integer[])"
-                " AS v(id, equity, peak, drawdown, streak) WHERE e.id = v.id",
-                [list(column) for column in columns],
-            )
+    if changed:
+        arrays_update(
+            table=ENTRY,
+            columns=RUNNING_COLUMNS,
+            values=[list(column) for column in zip(*changed, strict=True)],
+        )
 
 
 BUCKET_SQL = f"""

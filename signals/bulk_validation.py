@@ -12,7 +12,6 @@ random items.
 """
 
 import decimal
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -25,15 +24,12 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from core.validators import float_storable, json_has_nul
-from core.vocabulary import Timeframe
+from core.vocabulary import PAIR_PATTERN, Timeframe
 from market.pricing import levels_error
 
 from .choices import Direction, Outcome, Status
 from .serializers import SignalSerializer
 
-# What pair_validator accepts, matched on the whole raw text: no whitespace for
-# DRF to trim, hence at most 25 characters, no NUL, no surrogate.
-PAIR = re.compile(r"[A-Z0-9]{2,12}/[A-Z0-9]{2,12}")
 TIMEFRAMES = frozenset(Timeframe.values)
 DIRECTIONS = frozenset(Direction.values)
 STATUSES = frozenset(Status.values)
@@ -73,6 +69,17 @@ DECIMALS = {
     "confidence": DecimalRule(5, 2, low=Decimal(0), high=Decimal(100)),
 }
 EXIT_PRICE = DecimalRule(20, 8)
+# The writable fields plain_item reads. An item with a writable field it does not
+# read (one added to Signal since) goes to the serializer, which keeps it.
+READ_FIELDS = frozenset(
+    {"pair", "timeframe", "direction", *DECIMALS, "status", "outcome", "timestamp"}
+    | {"strategy", "indicators", "reasoning", "exit_price", "closed_at"}
+)
+UNREAD_FIELDS = (
+    frozenset(SignalSerializer.Meta.fields)
+    - frozenset(SignalSerializer.Meta.read_only_fields)
+    - READ_FIELDS
+)
 
 
 class NotPlain(Exception):
@@ -109,8 +116,13 @@ def plain_item(item: Any, zone: Any) -> dict[str, Any]:
     the current time zone, where DateTimeField puts aware values (None: naive)."""
     if type(item) is not dict:
         raise NotPlain
+    if UNREAD_FIELDS and not UNREAD_FIELDS.isdisjoint(item):
+        raise NotPlain
     pair = item["pair"]
-    if type(pair) is not str or not PAIR.fullmatch(pair):
+    # What pair_validator accepts, matched on the whole raw text (fullmatch: not
+    # before a final newline): no whitespace for DRF to trim, hence at most 25
+    # characters, no NUL, no surrogate.
+    if type(pair) is not str or not PAIR_PATTERN.fullmatch(pair):
         raise NotPlain
     data: dict[str, Any] = {
         "pair": pair,

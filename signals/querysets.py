@@ -17,20 +17,7 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from .choices import Outcome, Status
 from .rollup_table import SignalRollup
 from .stats_shape import CALIBRATION_BUCKETS, stats_shape
-
-MINIMAL_FIELDS = (
-    "id",
-    "pair",
-    "timeframe",
-    "direction",
-    "entry_price",
-    "stop_loss",
-    "take_profit",
-    "confidence",
-    "status",
-    "outcome",
-    "timestamp",
-)
+from .storage.columns import MINIMAL_FIELDS
 
 
 def _stats_aggregates(confidence: Any) -> dict[str, Any]:
@@ -74,7 +61,7 @@ def _stats_aggregates(confidence: Any) -> dict[str, Any]:
 class SignalQuerySet(models.QuerySet):
     def for_list(self) -> "SignalQuerySet":
         """The minimal form's columns as tuples, in MINIMAL_FIELDS order (newest
-        first by the model's ordering); signals.representations renders them."""
+        first by the model's ordering); signals.storage.forms renders them."""
         return self.values_list(*MINIMAL_FIELDS)
 
     def for_pair(self, pair: str) -> "SignalQuerySet":

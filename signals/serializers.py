@@ -10,8 +10,7 @@ from market.pricing import levels_error
 
 from .choices import SkipReason
 from .models import Signal
-from .querysets import MINIMAL_FIELDS
-from .representations import DETAIL_FIELDS
+from .storage.columns import DETAIL_FIELDS, MINIMAL_FIELDS
 
 LEVEL_FIELDS = ("direction", "entry_price", "stop_loss", "take_profit")
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.dispatch import Signal as Event
 from django.utils import timezone
 
-from core.batch_sql import bulk_batch_size
+from core.batch_sql import DOCUMENT_BATCH
 from core.validators import NUL_MESSAGE, decimal_fits, json_has_nul, overflow_message
 from core.vocabulary import EventType
 from events.services import events_record
@@ -20,10 +20,7 @@ from market.pricing import pip_size, pips, risk_reward
 
 from .cache_versions import signals_changed
 from .choices import Status
-from .inserts import signals_store
 from .models import Signal, SignalRollup
-from .outcome_writes import PG_BATCH, outcomes_write
-from .representations import detail_forms, detail_forms_of_rows
 from .rollup import (
     rollup_add,
     rollup_contributions,
@@ -31,6 +28,13 @@ from .rollup import (
     rollup_merge,
     rollup_rebuild,
     rollup_rows_add,
+)
+from .storage.forms import detail_forms, detail_forms_of_rows
+from .storage.writes import (
+    fields_batch_size,
+    fields_write,
+    outcomes_write,
+    signals_store,
 )
 
 UNIQUE_KEY = ("pair", "timeframe", "strategy", "timestamp")
@@ -45,7 +49,7 @@ signals_deleting = Event()
 
 def _details(signals: Sequence[Signal]) -> list[dict[str, Any]]:
     """The detail form (GET /api/signals/{id}/) of signals in memory: no query.
-    (Column values not in a model instance: representations.detail_forms_of_rows.)"""
+    (Column values not in a model instance: storage.forms.detail_forms_of_rows.)"""
     return detail_forms(signals)
 
 
@@ -293,67 +297,35 @@ def signals_write_fields(
 def _write_fields(
     *, signals: Sequence[Signal], fields: Sequence[str], only_active: bool = False
 ) -> list[int]:
-    """Write the given fields of many signals with one UPDATE … FROM a batch.
-
-    On PostgreSQL the new values travel as one array per column (`unnest`), so the
-    statement stays small whatever the batch; elsewhere as a VALUES list. Both were
-    measured far faster than bulk_update's CASE expressions (BENCHMARKS.md). With
-    `only_active`, rows no longer active are left as they are (someone else closed
-    them meanwhile). Returns the ids of the rows written.
-    """
-    postgres = connection.vendor == "postgresql"
-    model_fields = [Signal._meta.get_field(name) for name in fields]
-    table = connection.ops.quote_name(Signal._meta.db_table)
-    names = ", ".join(["id", *(f.column for f in model_fields)])
-    assignments = ", ".join(f"{f.column} = v.{f.column}" for f in model_fields)
-    guard = f" AND {table}.status = 'active'" if only_active else ""
-    if postgres:
-        arrays = ", ".join(
-            ["%s::bigint[]", *(f"%s::{f.db_type(connection)}[]" for f in model_fields)]
-        )
-        source, size = f"SELECT * FROM unnest({arrays}) AS v({names})", 10000
-    else:
-        size = bulk_batch_size(len(model_fields) + 1)
+    """Write the given fields of many signals, a batch a statement
+    (storage.writes.fields_write), keeping the rollup; with `only_active`, rows no
+    longer active are left as they are. Returns the ids of the rows written."""
+    size = fields_batch_size(fields)
     written: list[int] = []
     delta: dict = {}
     for start in range(0, len(signals), size):
         batch = signals[start : start + size]
-        columns = [[signal.pk for signal in batch]] + [
-            [f.get_db_prep_save(getattr(s, f.attname), connection) for s in batch]
-            for f in model_fields
-        ]
-        if postgres:
-            params: list[Any] = columns
-        else:
-            row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-            source = f"VALUES {', '.join([row] * len(batch))}"
-            params = [
-                value for values in zip(*columns, strict=True) for value in values
-            ]
-        sql = (
-            f"WITH v({names}) AS ({source}) "
-            f"UPDATE {table} SET {assignments} FROM v "
-            f"WHERE {table}.id = v.id{guard} "
-            f"RETURNING {table}.id"  # SQLite reports no rowcount for WITH … UPDATE
-        )
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Rows are locked in id order, as bulk updates lock them: two writers
-            # on the same rows queue up instead of deadlocking.
-            locked = list(
-                Signal.objects.select_for_update()
-                .filter(pk__in=columns[0])
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
+        with transaction.atomic():
+            locked = _lock([signal.pk for signal in batch])
             # What the rows held, read under their locks: the rollup's old share.
             before = rollup_contributions(ids=locked, only_active=only_active)
-            cursor.execute(sql, params)
-            done = [pk for (pk,) in cursor.fetchall()]
+            done = fields_write(signals=batch, fields=fields, only_active=only_active)
             after = rollup_contributions(ids=done)
             rollup_merge(delta, rollup_delta(before=before, after=after))
             written.extend(done)
     rollup_add(delta)  # once, its groups in order: see signals.rollup
     return written
+
+
+def _lock(ids: Sequence[int]) -> list[int]:
+    """Lock the signals among `ids` in id order, as every bulk write of signals
+    locks them: two writers on the same rows queue up instead of deadlocking."""
+    return list(
+        Signal.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _storable(resolution: Resolution) -> bool:
@@ -377,17 +349,10 @@ def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
     )
     now, stored, delta = timezone.now(), [], {}
     with transaction.atomic():
-        for start in range(0, len(resolutions), PG_BATCH):
-            batch = resolutions[start : start + PG_BATCH]
+        for start in range(0, len(resolutions), DOCUMENT_BATCH):
+            batch = resolutions[start : start + DOCUMENT_BATCH]
             ids = [item.signal_id for item in batch]
-            # Locked in id order, as every bulk write locks signals; the rollup's
-            # old share is read under the locks.
-            list(
-                Signal.objects.select_for_update()
-                .filter(pk__in=ids)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
+            _lock(ids)  # the rollup's old share is read under the locks
             before = rollup_contributions(ids=ids, only_active=True)
             written = outcomes_write(
                 ids=ids,

@@ -27,7 +27,6 @@ from . import services
 from .bulk_validation import bulk_create_validate
 from .filters import SignalFilter, SignalListFilter, simple_filter, simple_values
 from .models import Signal
-from .representations import detail_form, detail_row, minimal_forms
 from .serializers import (
     BulkUpdateResultSerializer,
     GenerateRequestSerializer,
@@ -39,6 +38,7 @@ from .serializers import (
     SignalSerializer,
     SignalStatsSerializer,
 )
+from .storage.forms import detail_form, detail_row, minimal_forms
 
 
 @extend_schema_view(

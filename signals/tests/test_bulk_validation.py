@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.utils.encoders import JSONEncoder
 
-from signals.bulk_validation import bulk_create_validate, plain_item
+from signals import bulk_validation
+from signals.bulk_validation import NotPlain, bulk_create_validate, plain_item
 from signals.serializers import SignalSerializer
 from signals.tests.factories import signal_payload
 
@@ -163,6 +164,16 @@ def test_plain_items_take_the_fast_path() -> None:
     ]
     fast = [plain_item(item, timezone.get_current_timezone()) for item in body]
     assert _typed(fast) == _as_drf(body)[0]
+
+
+def test_an_item_with_a_writable_field_the_fast_path_does_not_read_is_not_plain(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(bulk_validation, "UNREAD_FIELDS", frozenset({"new_field"}))
+    zone = timezone.get_current_timezone()
+    plain_item(signal_payload(), zone)
+    with pytest.raises(NotPlain):
+        plain_item(signal_payload(new_field="x"), zone)
 
 
 def test_errors_keep_request_indexes_around_fast_items() -> None:

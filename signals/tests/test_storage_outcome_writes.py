@@ -1,4 +1,4 @@
-"""The array writer of outcomes (signals.outcome_writes, via signals_resolve) leaves
+"""The array writer of outcomes (signals.storage.writes, via signals_resolve) leaves
 the rows the per-instance writer left, and backfill matches a plain reference."""
 
 import random

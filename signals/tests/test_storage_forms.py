@@ -13,7 +13,8 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from api.renderers import FastJSONRenderer
 from signals.models import Signal
-from signals.representations import (
+from signals.serializers import SignalListSerializer, SignalSerializer
+from signals.storage.forms import (
     DETAIL_FIELDS,
     detail_form,
     detail_forms,
@@ -21,7 +22,6 @@ from signals.representations import (
     detail_row,
     minimal_forms,
 )
-from signals.serializers import SignalListSerializer, SignalSerializer
 from signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """signals_store writes what bulk_create writes (the reference), ids in input order
-(signals/inserts.py: one JSON document a batch on PostgreSQL)."""
+(signals.storage.writes: one JSON document a batch on PostgreSQL)."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.db import DataError, IntegrityError, transaction
 
-from signals.inserts import signals_store
 from signals.models import Signal
 from signals.services import signal_derive
+from signals.storage.writes import fields_write, signals_store
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 1, 5, 14, tzinfo=UTC)
@@ -82,3 +82,11 @@ def test_a_value_too_long_for_its_column_is_an_error_not_a_truncation():
     with pytest.raises(DataError), transaction.atomic():
         signals_store(signals=[signal])
     assert not Signal.objects.filter(strategy="long").exists()
+
+
+def test_an_update_refuses_a_column_it_may_not_write():
+    signal = signals_store(signals=_signals("refused", 1))[0]
+    for name in ("id", "created_at"):
+        with pytest.raises(ValueError, match=name):
+            fields_write(signals=[signal], fields=["pair", name])
+    assert fields_write(signals=[signal], fields=["reasoning"]) == [signal.pk]
