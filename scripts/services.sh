@@ -45,7 +45,10 @@ case "$cmd" in
     echo "export TEST_REDIS_URL=redis://127.0.0.1:$redis_port/0"
     ;;
   stop)
-    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+    # The Redis this DIR started (its pid file), never whatever listens on a port.
+    if [ -f "$dir/redis.pid" ]; then
+      kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+    fi
     if [ -d "$dir/pg" ]; then
       as_postgres "$pgbin/pg_ctl" -D "$dir/pg" -m fast -w stop >/dev/null 2>&1 || true
     fi
