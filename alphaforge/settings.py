@@ -191,8 +191,10 @@ else:
         }
     }
 CACHE_TTL = env_int("CACHE_TTL", 300)
-# Idempotency-Key: how long a key's answer is kept, and after how long a claim whose
-# request never finished (its process died) may be taken over.
+# One recompute per miss (api/caching.py): concurrent misses wait for the claimant.
+CACHE_FILL_WAIT_SECONDS = float(os.environ.get("CACHE_FILL_WAIT_SECONDS") or 2)
+CACHE_FILL_LOCK_SECONDS = env_int("CACHE_FILL_LOCK_SECONDS", 10)
+# Idempotency-Key: how long an answer is kept; when a dead request's claim frees.
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 86400)
 IDEMPOTENCY_LOCK_SECONDS = env_int("IDEMPOTENCY_LOCK_SECONDS", 60)
 ENABLE_CACHE = env_bool("ENABLE_CACHE", True)
@@ -256,8 +258,7 @@ WS_MAX_CONNECTIONS_PER_IP = env_int("WS_MAX_CONNECTIONS_PER_IP", 20)
 WS_PING_SECONDS = float(os.environ.get("WS_PING_SECONDS") or 25)  # contract: <= 30
 SSE_HEARTBEAT_SECONDS = float(os.environ.get("SSE_HEARTBEAT_SECONDS") or 10)  # <= 15
 EVENTS_POLL_SECONDS = 0.5  # each ASGI process's tailer reads the log this often
-# Commits wake the tailers of every process through Redis; without it each
-# process's own layer (a write elsewhere is seen by the next poll).
+# Commits wake every process's tailer through Redis; without it, by the next poll.
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -359,10 +360,9 @@ if not DEBUG:
         },
     }
 
-# Background work (Celery). Redis is the broker when REDIS_URL is set; without it tasks
-# run eagerly where they are sent and `manage.py run_schedule` keeps the schedule.
-# The Celery app, loaded by the first tasks module a process imports
-# (core/background.py): web workers, which never import one, do not load Celery.
+# Background work (Celery): Redis is the broker with REDIS_URL; without it tasks run
+# eagerly and `manage.py run_schedule` keeps the schedule. The app is loaded by the
+# first tasks module a process imports (core/background.py), never by web workers.
 TASK_APPLICATION = "alphaforge.celery.app"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
@@ -375,8 +375,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
-# Redis redelivers an unacknowledged task after this: longer than the longest task.
-# Workers look for such tasks every interval x throttle seconds (kombu's defaults).
+# Redis redelivers an unacknowledged task after the visibility timeout (longer than
+# the longest task); workers look every interval x throttle seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int(
         "TASK_VISIBILITY_TIMEOUT", 2 * CELERY_TASK_TIME_LIMIT

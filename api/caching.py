@@ -22,6 +22,7 @@ import functools
 import hashlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -188,6 +189,60 @@ def _scope(
     return space, [version_key(name) for name in names]
 
 
+def _fill_key(key: str, versions: tuple[str, ...]) -> str:
+    # Per version: a reader that saw a write acknowledged reads its new version and
+    # so never waits for an answer computed before it (read-your-writes).
+    return f"fill:{key}:{digest(versions)}"
+
+
+def _fill_claim(key: str, versions: tuple[str, ...]) -> bool | None:
+    """Claim the computation of this answer: True (ours), False (another request
+    has it), None (the cache cannot tell: compute)."""
+    try:
+        return bool(
+            cache.add(_fill_key(key, versions), 1, settings.CACHE_FILL_LOCK_SECONDS)
+        )
+    except Exception:
+        cache_failed()
+        return None
+
+
+def _fill_release(
+    key: str, versions: tuple[str, ...] | None, fill: bool | None
+) -> None:
+    if fill and versions is not None:
+        try:
+            cache.delete(_fill_key(key, versions))
+        except Exception:
+            cache_failed()
+
+
+def _fill_wait(key: str, versions: tuple[str, ...]) -> HttpResponse | None:
+    """The answer the claiming request stores, once it does, within
+    CACHE_FILL_WAIT_SECONDS; None (compute it here) when it does not come."""
+    deadline = time.monotonic() + settings.CACHE_FILL_WAIT_SECONDS
+    pause = 0.002
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+        fill_key = _fill_key(key, versions)
+        try:
+            found = cache.get_many([key, fill_key])
+        except Exception:
+            cache_failed()
+            return None
+        stored = found.get(key)
+        if stored and stored[0] == versions:
+            _, status, content_type, content = stored
+            shared = HttpResponse(content, status=status, content_type=content_type)
+            shared["X-Cache"] = "HIT"
+            RESPONSE_CACHE.labels("shared").inc()
+            return shared
+        if fill_key not in found:
+            return None  # the claimant finished without storing (an error): compute
+    return None
+
+
 def cached_response(
     namespace: Callable[[Request], str] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
@@ -226,7 +281,18 @@ def cached_response(
                 # commits after this moment bumps past it, so an answer rendered
                 # from older rows is never stored under a newer version.
                 versions = _versions_start(version_keys)
-            response = handler(view, request, *args, **kwargs)
+            fill = _fill_claim(key, versions) if versions is not None else None
+            if fill is False:  # another request is computing this very answer
+                shared = _fill_wait(key, versions)
+                if shared is not None:
+                    if public:
+                        request._request.public_cache_version = versions
+                    return shared
+            try:
+                response = handler(view, request, *args, **kwargs)
+            except BaseException:
+                _fill_release(key, versions, fill)
+                raise
             response["X-Cache"] = "MISS"
             if reachable:
                 RESPONSE_CACHE.labels("miss").inc()
@@ -237,8 +303,11 @@ def cached_response(
                 def store(rendered: Response) -> None:
                     entry = (versions, 200, rendered["Content-Type"], rendered.content)
                     cache_store(key, entry)
+                    _fill_release(key, versions, fill)
 
                 response.add_post_render_callback(store)
+            else:
+                _fill_release(key, versions, fill)
             return response
 
         return wrapper

@@ -1,8 +1,14 @@
 """The response cache (api/caching.py): hits, keys, the breaker, and instant
 invalidation from every writer. The WSGI fast path is tested in test_fast_path."""
 
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIRequestFactory
 
 from api import cache_breaker
 from conftest import UNREACHABLE_CACHES
@@ -244,3 +250,78 @@ def test_a_poll_with_the_etag_it_was_given_gets_a_bodiless_304(api_client, any_c
     SignalFactory()  # a write: the answers change, and so do their tags
     changed = api_client.get(LIST, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+
+
+class SlowAnswer:
+    """A cached GET handler that takes a while and counts its computations."""
+
+    def __init__(self) -> None:
+        self.computed = 0
+        self.lock = threading.Lock()
+
+    def view(self):  # type: ignore[no-untyped-def]
+        from rest_framework.response import Response
+        from rest_framework.views import APIView
+
+        from api.caching import cached_response
+
+        answer = self
+
+        class View(APIView):
+            authentication_classes: list = []
+            throttle_classes: list = []
+
+            @cached_response(namespace=lambda request: "single-flight")
+            def get(self, request):  # type: ignore[no-untyped-def]
+                with answer.lock:
+                    answer.computed += 1
+                    number = answer.computed
+                time.sleep(0.3)  # long enough for every reader to miss meanwhile
+                return Response({"computed": number})
+
+        return View.as_view()
+
+
+def test_concurrent_misses_wait_for_one_computation(any_cache):
+    from api.caching import cache_bump
+
+    slow = SlowAnswer()
+    view, factory = slow.view(), APIRequestFactory()
+    barrier = threading.Barrier(16)
+
+    def read(_: int):  # type: ignore[no-untyped-def]
+        barrier.wait()
+        response = view(factory.get("/single-flight/"))
+        if hasattr(response, "render"):
+            response.render()  # a computed answer; a shared one comes as bytes
+        return response["X-Cache"], json.loads(response.content)
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(read, range(16)))
+    assert slow.computed == 1
+    assert sorted(cache for cache, _ in answers) == ["HIT"] * 15 + ["MISS"]
+    assert {body["computed"] for _, body in answers} == {1}
+    # After a bump the next readers get the new answer, again computed once.
+    cache_bump("single-flight")
+    barrier.reset()
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(read, range(16)))
+    assert slow.computed == 2
+    assert {body["computed"] for _, body in answers} == {2}
+
+
+def test_a_waiting_reader_computes_itself_when_the_claim_outlives_the_wait(
+    any_cache, settings
+):
+    settings.CACHE_FILL_WAIT_SECONDS = 0.05
+    slow = SlowAnswer()
+    view, factory = slow.view(), APIRequestFactory()
+    barrier = threading.Barrier(2)
+
+    def read(_: int):  # type: ignore[no-untyped-def]
+        barrier.wait()
+        return view(factory.get("/single-flight/"))["X-Cache"]
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(read, range(2))) == ["MISS", "MISS"]
+    assert slow.computed == 2
