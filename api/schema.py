@@ -94,14 +94,24 @@ NOT_MODIFIED = (
 )
 
 
+# A path id routed by `lookup_value_regex = r"\d+"`: drf-spectacular documents it as a
+# string of that pattern, which generated clients type as `str`; it is an integer.
+DIGITS_ID = {"type": "string", "pattern": "^\\d+$"}
+INTEGER_ID = {"type": "integer", "minimum": 0}
+
+
 def add_error_responses(
     result: dict[str, Any], generator: Any, request: Any, public: bool
 ) -> dict[str, Any]:
-    """Document the shared error answers, and which operations need no credentials."""
+    """Document the shared error answers, and which operations need no credentials;
+    type digit-only path ids as integers."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
     reference = {"$ref": "#/components/schemas/Error"}
     for route, path in result.get("paths", {}).items():
         for method, operation in path.items():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["schema"] == DIGITS_ID:
+                    parameter["schema"] = dict(INTEGER_ID)
             public = any(
                 method == m and route.startswith(prefix) for m, prefix in PUBLIC
             )

@@ -12,6 +12,7 @@ Without openapi-python-client the tests skip, saying so; with CI=true they fail.
 """
 
 import importlib
+import inspect
 import os
 import secrets
 import signal
@@ -253,7 +254,9 @@ def test_signals_list_and_its_next_page(generated: Generated) -> None:
 
 def test_signal_detail(generated: Generated) -> None:
     listed = signals_page(generated).results[0]
-    answer = generated.call("api_signals_retrieve", id=str(listed.id))
+    retrieve = generated.module("api.signals.api_signals_retrieve").sync_detailed
+    assert inspect.signature(retrieve).parameters["id"].annotation in (int, "int")
+    answer = generated.call("api_signals_retrieve", id=listed.id)
     assert answer.status_code == 200, answer.content[:1000]
     detail = answer.parsed
     assert isinstance(detail, generated.model("Signal"))
@@ -269,7 +272,7 @@ def test_signal_detail(generated: Generated) -> None:
     assert detail.strategy == "trend_momentum"
     assert isinstance(detail.created_at, datetime)
 
-    missing = generated.call("api_signals_retrieve", id="999999999")
+    missing = generated.call("api_signals_retrieve", id=999_999_999)
     assert missing.status_code == 404
     assert isinstance(missing.parsed, generated.model("Error"))
 
@@ -310,7 +313,7 @@ def test_journal_entry_create_with_an_idempotency_key_replays(
     assert again.parsed.id == created.id
     assert journal_count(generated) == before + 1
 
-    read = generated.call("api_journal_retrieve", id=str(created.id))
+    read = generated.call("api_journal_retrieve", id=created.id)
     assert read.status_code == 200, read.content[:1000]
     assert read.parsed.setup == "generated-client"
 

@@ -178,3 +178,18 @@ def test_operations_are_grouped_by_their_apps_tags(api_client):
     assert [tag["name"] for tag in schema["tags"]] == sorted(
         {name for names in tags.values() for name in names}
     )
+
+
+def test_path_ids_are_integers(api_client):
+    # drf-spectacular documents `lookup_value_regex = r"\d+"` as a string of that
+    # pattern; generated clients would then take a signal's id as `str`.
+    schema = api_client.get("/api/schema/?format=json").json()
+    ids = [
+        (route, parameter["name"], parameter["schema"])
+        for route, path in schema["paths"].items()
+        for operation in path.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+    ]
+    assert ("/api/signals/{id}/", "id", {"type": "integer", "minimum": 0}) in ids
+    assert [entry for entry in ids if entry[2]["type"] != "integer"] == []
