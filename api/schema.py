@@ -88,20 +88,56 @@ IDEMPOTENCY_ERRORS = {
 }
 
 
+# The 400 of a refused Idempotency-Key (api/idempotency.py), before the view runs.
+KEY_ERROR = {
+    "type": "object",
+    "description": "An Idempotency-Key header that is not 1 to 255 printable ASCII "
+    "characters.",
+    "required": ["Idempotency-Key"],
+    "properties": {"Idempotency-Key": {"type": "array", "items": {"type": "string"}}},
+}
+
+
+def _allow_key_error(answer: dict[str, Any]) -> None:
+    """A POST's own 400 body (BulkError, say) may also be the Idempotency-Key
+    refusal; the shared Error already allows it."""
+    media = answer.get("content", {}).get("application/json", {})
+    schema = media.get("schema")
+    if schema is None or schema == {"$ref": "#/components/schemas/Error"}:
+        return
+    if {"$ref": "#/components/schemas/IdempotencyKeyError"} in schema.get("anyOf", []):
+        return
+    media["schema"] = {
+        "anyOf": [schema, {"$ref": "#/components/schemas/IdempotencyKeyError"}]
+    }
+
+
 NOT_MODIFIED = (
     "Not modified: the If-None-Match header names the current answer's ETag "
     "(every GET answer carries one); no body."
 )
 
 
+# A path id routed by `lookup_value_regex = r"\d+"`: drf-spectacular documents it as a
+# string of that pattern, which generated clients type as `str`; it is an integer.
+DIGITS_ID = {"type": "string", "pattern": "^\\d+$"}
+INTEGER_ID = {"type": "integer", "minimum": 0}
+
+
 def add_error_responses(
     result: dict[str, Any], generator: Any, request: Any, public: bool
 ) -> dict[str, Any]:
-    """Document the shared error answers, and which operations need no credentials."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
+    """Document the shared error answers, and which operations need no credentials;
+    type digit-only path ids as integers."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR
+    schemas["IdempotencyKeyError"] = KEY_ERROR
     reference = {"$ref": "#/components/schemas/Error"}
     for route, path in result.get("paths", {}).items():
         for method, operation in path.items():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["schema"] == DIGITS_ID:
+                    parameter["schema"] = dict(INTEGER_ID)
             public = any(
                 method == m and route.startswith(prefix) for m, prefix in PUBLIC
             )
@@ -114,6 +150,7 @@ def add_error_responses(
             if method == "post":
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
                 errors.update(IDEMPOTENCY_ERRORS)
+                _allow_key_error(responses.get("400", {}))
             for code, description in errors.items():
                 responses.setdefault(
                     code,

@@ -178,3 +178,33 @@ def test_operations_are_grouped_by_their_apps_tags(api_client):
     assert [tag["name"] for tag in schema["tags"]] == sorted(
         {name for names in tags.values() for name in names}
     )
+
+
+def test_path_ids_are_integers(api_client):
+    # drf-spectacular documents `lookup_value_regex = r"\d+"` as a string of that
+    # pattern; generated clients would then take a signal's id as `str`.
+    schema = api_client.get("/api/schema/?format=json").json()
+    ids = [
+        (route, parameter["name"], parameter["schema"])
+        for route, path in schema["paths"].items()
+        for operation in path.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+    ]
+    assert ("/api/signals/{id}/", "id", {"type": "integer", "minimum": 0}) in ids
+    assert [entry for entry in ids if entry[2]["type"] != "integer"] == []
+
+
+def test_a_refused_idempotency_key_fits_every_posts_400(api_client):
+    # The 400 of an invalid Idempotency-Key comes before the view: a bulk write's
+    # own 400 (BulkError) must allow it too.
+    schema = api_client.get("/api/schema/?format=json").json()
+    bulk = schema["paths"]["/api/signals/bulk/"]["post"]["responses"]["400"]
+    assert bulk["content"]["application/json"]["schema"] == {
+        "anyOf": [
+            {"$ref": "#/components/schemas/BulkError"},
+            {"$ref": "#/components/schemas/IdempotencyKeyError"},
+        ]
+    }
+    refusal = schema["components"]["schemas"]["IdempotencyKeyError"]
+    assert refusal["required"] == ["Idempotency-Key"]
