@@ -11,6 +11,8 @@ imported: web workers load none of OpenTelemetry (tests/test_web_imports.py).
 import os
 from typing import Any
 
+from core.tracing import tracing_mark_installed
+
 _installed = False
 
 
@@ -54,30 +56,6 @@ def tracing_install(*, service: str, exporter: Any = None) -> bool:
     SQLite3Instrumentor().instrument()
     CeleryInstrumentor().instrument()
     HTTPXClientInstrumentor().instrument()
+    tracing_mark_installed()  # core.tracing: events carry the context on
     _installed = True
     return True
-
-
-def trace_context() -> dict[str, str]:
-    """The current span's context as W3C headers (`traceparent`), to store with work
-    that continues elsewhere; empty when tracing is off."""
-    if not _installed:
-        return {}
-    from opentelemetry.propagate import inject
-
-    carrier: dict[str, str] = {}
-    inject(carrier)
-    return carrier
-
-
-def traced(name: str, context: dict[str, str] | None) -> Any:
-    """A span continuing `context` (from trace_context), or a no-op when off."""
-    if not _installed:
-        import contextlib
-
-        return contextlib.nullcontext()
-    from opentelemetry import trace
-    from opentelemetry.propagate import extract
-
-    tracer = trace.get_tracer("alphaforge")
-    return tracer.start_as_current_span(name, context=extract(context or {}))

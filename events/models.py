@@ -20,6 +20,10 @@ class Event(models.Model):
     )
     # DRF's encoder: decimals become JSON numbers, as the API renders them.
     data = models.JSONField(encoder=JSONEncoder)
+    # The request that caused it (X-Request-ID) and its trace (a W3C traceparent,
+    # empty unless tracing is on): webhook deliveries of the event carry both on.
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    trace_parent = models.CharField(max_length=128, blank=True, default="")
 
     objects = EventQuerySet.as_manager()
 

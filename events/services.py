@@ -16,6 +16,8 @@ from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
 from core.batch_sql import document_insert, field_types
+from core.request_context import request_id
+from core.tracing import trace_parent
 
 from .commits import commit_hooks_run
 from .models import Event, Prune
@@ -52,8 +54,10 @@ def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[Event
     if not events:
         return []
     now = timezone.now()
+    cause = {"request_id": request_id.get() or "", "trace_parent": trace_parent()}
     rows = [
         Event(
+            **cause,
             type=kind,
             occurred_at=now,
             pair=str(payload.get("pair") or ""),
@@ -68,13 +72,13 @@ def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[Event
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK])
         for start in range(0, len(rows), BATCH_SIZE):
-            _insert(rows[start : start + BATCH_SIZE], now)
+            _insert(rows[start : start + BATCH_SIZE], now, cause)
         transaction.on_commit(events_notify)
         transaction.on_commit(commit_hooks_run)
     return rows
 
 
-def _insert(rows: list[Event], now: Any) -> None:
+def _insert(rows: list[Event], now: Any, cause: dict[str, str]) -> None:
     """Insert rows and give them their ids. On PostgreSQL the rows travel as one
     JSON document (core.batch_sql.document_insert): bulk_create's jsonb[] literal
     made psycopg escape every quote of every payload in Python, which cost more
@@ -90,7 +94,10 @@ def _insert(rows: list[Event], now: Any) -> None:
             [row.type, row.pair, row.timeframe, _text(row.confidence), row.data]
             for row in rows
         ],
-        constants=[(meta.get_field("occurred_at").column, now)],
+        constants=[
+            (meta.get_field("occurred_at").column, now),
+            *((meta.get_field(name).column, value) for name, value in cause.items()),
+        ],
         encoder=JSONEncoder,  # the data column's: the stored JSON is the same
     )
     for row, pk in zip(rows, ids, strict=True):

@@ -27,8 +27,9 @@ print(json.dumps([[s.name, format(s.context.trace_id, "x"), s.kind.name] for s i
 OFF = """
 import json, django
 django.setup()
-from alphaforge.tracing import tracing_install, trace_context
-print(json.dumps([tracing_install(service="x"), trace_context()]))
+from alphaforge.tracing import tracing_install
+from core.tracing import trace_parent
+print(json.dumps([tracing_install(service="x"), trace_parent()]))
 """
 
 
@@ -53,7 +54,7 @@ def run_fresh(probe: str, tmp_path: Path, **env: str) -> object:
 
 
 def test_without_an_endpoint_nothing_is_traced(tmp_path):
-    assert run_fresh(OFF, tmp_path) == [False, {}]
+    assert run_fresh(OFF, tmp_path) == [False, ""]
 
 
 def test_a_request_and_its_queries_are_one_trace(tmp_path):

@@ -191,3 +191,20 @@ def test_events_record_stores_each_payload_as_given_with_ids_in_input_order():
         ("", "", None),
         ("", "", Decimal("100.00")),
     ]
+
+
+def test_an_event_remembers_the_request_that_caused_it(staff_client):
+    from signals.tests.factories import signal_payload
+
+    response = staff_client.post(
+        "/api/signals/", signal_payload(), format="json", HTTP_X_REQUEST_ID="cause-7"
+    )
+    assert response.status_code == 201
+    event = Event.objects.get(data__id=response.json()["id"])
+    assert (event.request_id, event.trace_parent) == ("cause-7", "")
+
+
+def test_events_recorded_outside_a_request_carry_no_request_id():
+    with transaction.atomic():
+        (event,) = events_record(events=[("signal.created", {"pair": "EUR/USD"})])
+    assert Event.objects.get(pk=event.pk).request_id == ""
