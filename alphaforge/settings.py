@@ -329,6 +329,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",
         "api.schema.add_tags",
+        "api.schema.add_links",
         "api.schema.add_examples",
     ],
 }

@@ -69,6 +69,13 @@ class PagePagination(PageNumberPagination):
     def get_page_size(self, request: Request) -> int:
         return page_size(request)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """DRF's two parameters, with the bound the server enforces (≥ 1)."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = {**parameter["schema"], "minimum": 1}
+        return parameters
+
     def paginate_queryset(
         self, queryset: QuerySet, request: Request, view: Any = None
     ) -> list:

@@ -61,6 +61,33 @@ def add_tags(
     return result
 
 
+def add_links(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """OpenAPI links from each create (a POST answering 201 or 202 with an `id`) to the
+    operations on the object it made (`<path>{id}/`), so that clients and stateful
+    testing follow them."""
+    paths = result.get("paths", {})
+    for route, path in paths.items():
+        create = path.get("post")
+        target = paths.get(route + "{id}/")
+        if create is None or target is None:
+            continue
+        for code in ("201", "202"):
+            answer = create.get("responses", {}).get(code)
+            if answer is None or "content" not in answer:
+                continue
+            answer["links"] = {
+                operation["operationId"]: {
+                    "operationId": operation["operationId"],
+                    "parameters": {"id": "$response.body#/id"},
+                }
+                for method, operation in target.items()
+                if method in ("get", "patch", "put", "delete")
+            }
+    return result
+
+
 def register_public_operations(*operations: tuple[str, str]) -> None:
     PUBLIC.extend(operation for operation in operations if operation not in PUBLIC)
 

@@ -31,6 +31,16 @@ class PairListField(forms.CharField):
         return pairs
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "pattern": r"^\s*[A-Z0-9]{2,12}/[A-Z0-9]{2,12}\s*"
+        r"(,\s*[A-Z0-9]{2,12}/[A-Z0-9]{2,12}\s*)*$",
+        "description": "One pair (BASE/QUOTE, upper case), or several comma separated.",
+        "example": "EUR/USD,GBP/USD",
+    }
+)
 class PairListFilter(django_filters.Filter):
     field_class = PairListField
 

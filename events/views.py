@@ -1,13 +1,17 @@
+import re
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.vocabulary import EventType, Timeframe
+
 from .filters import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
     FilterError,
     after_from_params,
     filter_from_params,
@@ -18,17 +22,46 @@ from .serializers import EventGoneSerializer, EventPageSerializer, event_dict
 from .services import events_pruned_past
 
 GONE = "Events after this id were pruned; resynchronise from the signal list."
+
+
+def _names_pattern(names: list[str]) -> dict[str, Any]:
+    """A comma-separated list of these names, as the filter accepts it."""
+    one = r"\s*(" + "|".join(re.escape(name) for name in names) + r")\s*"
+    return {"type": "string", "pattern": f"^{one}(,{one})*$"}
+
+
+PAIRS = r"\s*[A-Z0-9]{2,12}/[A-Z0-9]{2,12}\s*"
 PARAMETERS = [
-    OpenApiParameter("after", int, description="Events with a larger id (default 0)."),
-    OpenApiParameter("limit", int, description="1–1000, default 100."),
+    OpenApiParameter(
+        "after",
+        {"type": "integer", "minimum": 0},
+        description="Events with a larger id (default 0).",
+    ),
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        description=f"1–{MAX_LIMIT}, default {DEFAULT_LIMIT}.",
+    ),
     OpenApiParameter(
         "type",
-        str,
+        _names_pattern(EventType.values),
         description="signal.created, signal.updated, signal.resolved; comma separated.",
     ),
-    OpenApiParameter("pair", str, description="One or several, comma separated."),
-    OpenApiParameter("timeframe", str, description="One or several, comma separated."),
-    OpenApiParameter("min_confidence", OpenApiTypes.DECIMAL, description="0–100."),
+    OpenApiParameter(
+        "pair",
+        {"type": "string", "pattern": f"^{PAIRS}(,{PAIRS})*$"},
+        description="One or several, comma separated.",
+    ),
+    OpenApiParameter(
+        "timeframe",
+        _names_pattern(Timeframe.values),
+        description="One or several, comma separated.",
+    ),
+    OpenApiParameter(
+        "min_confidence",
+        {"type": "number", "minimum": 0, "maximum": 100},
+        description="0–100.",
+    ),
 ]
 
 

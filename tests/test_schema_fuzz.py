@@ -100,3 +100,21 @@ def test_sequences_of_calls_give_no_server_errors(caller):  # type: ignore[no-un
             suppress_health_check=list(HealthCheck),
         )
     )
+
+
+# Operations whose every rule the schema states (bounds, patterns, enums): a request
+# the schema calls valid must be accepted, so positive_data_acceptance judges them.
+JUDGED = schema.include(
+    path_regex=r"^/api/(events/|webhooks/|health|ready)$", method="GET"
+)
+
+
+@pytest.mark.django_db
+@JUDGED.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_requests_the_schema_calls_valid_are_accepted(case, caller):  # type: ignore[no-untyped-def]
+    case.call_and_validate(headers=caller)
