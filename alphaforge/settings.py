@@ -12,30 +12,11 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from core.environment import env_bool, env_float, env_int, env_list
 from core.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [
-        item.strip()
-        for item in os.environ.get(name, default).split(",")
-        if item.strip()
-    ]
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -192,7 +173,7 @@ else:
     }
 CACHE_TTL = env_int("CACHE_TTL", 300)
 # One recompute per miss (api/caching.py): concurrent misses wait for the claimant.
-CACHE_FILL_WAIT_SECONDS = float(os.environ.get("CACHE_FILL_WAIT_SECONDS") or 2)
+CACHE_FILL_WAIT_SECONDS = env_float("CACHE_FILL_WAIT_SECONDS", 2)
 CACHE_FILL_LOCK_SECONDS = env_int("CACHE_FILL_LOCK_SECONDS", 10)
 # Idempotency-Key: how long an answer is kept; when a dead request's claim frees.
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 86400)
@@ -249,14 +230,14 @@ PIP_SIZES = {
     for pair, _, value in (item.partition("=") for item in env_list("PIP_SIZES"))
 }
 KLINES_BASE_URL = os.environ.get("KLINES_BASE_URL", "https://api.binance.com")
-KLINES_TIMEOUT = float(os.environ.get("KLINES_TIMEOUT") or 10)
+KLINES_TIMEOUT = env_float("KLINES_TIMEOUT", 10)
 
 # The event log and its live channels (events/): retention, per-connection limits.
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 30)
 WS_MAX_PENDING = env_int("WS_MAX_PENDING", 1000)
 WS_MAX_CONNECTIONS_PER_IP = env_int("WS_MAX_CONNECTIONS_PER_IP", 20)
-WS_PING_SECONDS = float(os.environ.get("WS_PING_SECONDS") or 25)  # contract: <= 30
-SSE_HEARTBEAT_SECONDS = float(os.environ.get("SSE_HEARTBEAT_SECONDS") or 10)  # <= 15
+WS_PING_SECONDS = env_float("WS_PING_SECONDS", 25)  # contract: <= 30
+SSE_HEARTBEAT_SECONDS = env_float("SSE_HEARTBEAT_SECONDS", 10)  # <= 15
 EVENTS_POLL_SECONDS = 0.5  # each ASGI process's tailer reads the log this often
 # Commits wake every process's tailer through Redis; without it, by the next poll.
 if REDIS_URL:
