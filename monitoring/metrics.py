@@ -91,10 +91,14 @@ def performance(source: CollectorRegistry) -> dict[str, dict[str, float]]:
 
 
 def cache_figures(source: CollectorRegistry) -> dict[str, Any]:
-    """Hits and misses of the response cache."""
+    """Hits and misses of the response cache. An answer a reader waited for while
+    another request computed it ("shared", api/caching.py) is a hit to that reader."""
     totals = {"hit": 0.0, "miss": 0.0}
     for sample in _samples(source, "alphaforge_response_cache_total"):
-        totals[sample.labels["result"]] += sample.value
+        result = (
+            "hit" if sample.labels["result"] == "shared" else sample.labels["result"]
+        )
+        totals[result] += sample.value
     lookups = totals["hit"] + totals["miss"]
     return {
         "hits": int(totals["hit"]),
