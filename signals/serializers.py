@@ -196,6 +196,7 @@ class GenerateRequestSerializer(serializers.Serializer):
     pairs = serializers.ListField(
         child=serializers.CharField(max_length=25, validators=[pair_validator]),
         allow_empty=False,
+        min_length=1,  # allow_empty's rule, stated so the schema says minItems
         max_length=1000,
         required=False,
     )
