@@ -12,6 +12,9 @@ from .models import JournalEntry
 class JournalEntryFilter(StrictFilterSet):
     """The list's filters; since/until are on opened_at."""
 
+    account = django_filters.NumberFilter(
+        field_name="account_id", help_text="One of your accounts' id."
+    )
     pair = PairListFilter(help_text="One pair, or several comma separated.")
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
     setup = django_filters.CharFilter(help_text="Exact setup name.")
@@ -30,6 +33,9 @@ class JournalEntryFilter(StrictFilterSet):
 class JournalStatsFilter(StrictFilterSet):
     """The stats' filters; since/until are on closed_at, or opened_at while open."""
 
+    account = django_filters.NumberFilter(
+        field_name="account_id", help_text="One of your accounts' id."
+    )
     pair = PairListFilter(help_text="One pair, or several comma separated.")
     setup = django_filters.CharFilter(help_text="Exact setup name.")
     since = SinceFilter(

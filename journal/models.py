@@ -1,4 +1,7 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -6,7 +9,7 @@ from core.vocabulary import pair_validator
 from signals.choices import Direction, Outcome
 from signals.models import PRICE
 
-from .querysets import JournalEntryQuerySet
+from .querysets import AccountQuerySet, JournalEntryQuerySet
 from .trade import PIPS_DIGITS, PIPS_PLACES, PNL_DIGITS, PNL_PLACES, R_DIGITS, R_PLACES
 
 # Sums of many pnl values: room for 10**32 in money, the pnl column's 8 places.
@@ -16,6 +19,41 @@ R_SUM = {"max_digits": 40, "decimal_places": R_PLACES}
 R_SQUARES = {"max_digits": 60, "decimal_places": 2 * R_PLACES}
 
 
+def timezone_validator(value: str) -> None:
+    """An IANA time zone name zoneinfo knows (`UTC`, `Europe/London`)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(f"{value!r} is not an IANA time zone name.") from error
+
+
+class Account(models.Model):
+    """A user's trading account; every entry belongs to one of its owner's."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="journal_accounts",
+    )
+    name = models.CharField(max_length=100)
+    broker = models.CharField(max_length=100, blank=True, default="")
+    currency = models.CharField(
+        max_length=3, blank=True, default="", help_text="ISO 4217 code, e.g. USD."
+    )
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[timezone_validator]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class JournalEntry(models.Model):
     # The (owner, …) indexes below lead with owner, so the FK needs none of its own.
     owner = models.ForeignKey(
@@ -23,6 +61,11 @@ class JournalEntry(models.Model):
         on_delete=models.CASCADE,
         related_name="journal_entries",
         db_index=False,
+    )
+    # PROTECT: an account's entries go through the services (and their statistics)
+    # before the account can go.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries"
     )
     signal = models.ForeignKey(
         "signals.Signal",

@@ -14,6 +14,7 @@ from .window_stats import stats_answer, window_stats
 
 API_FIELDS = (
     "id",
+    "account",
     "signal",
     "pair",
     "direction",
@@ -35,6 +36,12 @@ API_FIELDS = (
 )
 # The columns the statistics read, in the order of window_stats' `base` CTE.
 STATS_COLUMNS = ("id", "pair", "outcome", "closed_at", "pnl", "pips", "r_multiple")
+
+
+class AccountQuerySet(models.QuerySet):
+    def for_owner(self, user: Any) -> "AccountQuerySet":
+        """Accounts of one user (a user or a user id)."""
+        return self.filter(owner_id=getattr(user, "pk", user))
 
 
 class JournalEntryQuerySet(models.QuerySet):

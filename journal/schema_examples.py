@@ -5,7 +5,15 @@ from typing import Any
 
 from api.schema import page_example
 
+ACCOUNT_CREATE = {
+    "name": "IC Markets live",
+    "broker": "IC Markets",
+    "currency": "USD",
+    "timezone": "Europe/London",
+}
+ACCOUNT = {"id": 7, **ACCOUNT_CREATE, "created_at": "2026-01-02T09:00:00Z"}
 CREATE = {
+    "account": 7,
     "signal": 4182,
     "pair": "EUR/USD",
     "direction": "buy",
@@ -82,4 +90,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "responses": {"201": {"created": 2, "ids": [312, 313]}},
     },
     "api_journal_stats_retrieve": {"responses": {"200": STATS}},
+    "api_journal_accounts_list": {"responses": {"200": page_example([ACCOUNT])}},
+    "api_journal_accounts_create": {
+        "request": ACCOUNT_CREATE,
+        "responses": {"201": ACCOUNT},
+    },
+    "api_journal_accounts_retrieve": {"responses": {"200": ACCOUNT}},
+    "api_journal_accounts_partial_update": {
+        "request": {"timezone": "America/New_York"},
+        "responses": {"200": {**ACCOUNT, "timezone": "America/New_York"}},
+    },
 }

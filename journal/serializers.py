@@ -10,7 +10,7 @@ from market.pricing import pip_size
 from signals.choices import Direction
 from signals.models import Signal
 
-from .models import JournalEntry
+from .models import Account, JournalEntry
 from .querysets import API_FIELDS
 from .services import entry_values_from_signal
 from .trade import entry_errors
@@ -49,11 +49,59 @@ class SignalField(serializers.PrimaryKeyRelatedField):
         return known[pk]
 
 
+class AccountSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = STRICT_FIELD_MAPPING
+
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$",
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": "An ISO 4217 code of three letters, e.g. USD."},
+    )
+
+    class Meta:
+        model = Account
+        fields = ("id", "name", "broker", "currency", "timezone", "created_at")
+        read_only_fields = ("id", "created_at")
+
+    def validate_currency(self, value: str) -> str:
+        return value.upper()
+
+
+class AccountField(serializers.PrimaryKeyRelatedField):
+    """An id of one of the owner's accounts (context["owner_id"]); a bulk request
+    looks the owner's accounts up once, in context["accounts"]. Another user's
+    account is unknown, as a missing one."""
+
+    def get_queryset(self) -> Any:
+        return Account.objects.for_owner(self.context.get("owner_id"))
+
+    def to_internal_value(self, data: Any) -> Account:
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            pk = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < pk < 2**63:
+            self.fail("does_not_exist", pk_value=data)
+        known = self.context.get("accounts")
+        if known is None:
+            return super().to_internal_value(pk)
+        if pk not in known:
+            self.fail("does_not_exist", pk_value=data)
+        return known[pk]
+
+
 class JournalEntrySerializer(serializers.ModelSerializer):
     """The entry shape; validates writes (derived fields are the service's)."""
 
     serializer_field_mapping = STRICT_FIELD_MAPPING
 
+    account = AccountField(
+        required=False,
+        help_text="One of your accounts; your default account when omitted.",
+    )
     signal = SignalField(queryset=Signal.objects.all(), allow_null=True, required=False)
     pair = serializers.CharField(
         max_length=25, validators=[pair_validator], required=False

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,7 +24,7 @@ from core.validators import decimal_fits
 from market.pricing import pip_size
 from signals.models import Signal
 
-from .models import JournalEntry
+from .models import Account, JournalEntry
 from .rollup import (
     Touched,
     rollup_lock,
@@ -80,6 +81,52 @@ def entry_signals_find(*, items: list[Any]) -> dict[int, Signal]:
     return Signal.objects.in_bulk(list(_signal_ids(items)))
 
 
+DEFAULT_ACCOUNT_NAME = "Default"
+
+
+def account_default(*, owner_id: int) -> Account:
+    """The owner's default account: their oldest, created on demand.
+
+    Locks the owner's user row first, so two first writes create one account.
+    """
+    with transaction.atomic(savepoint=False):
+        users = get_user_model().objects.select_for_update()
+        list(users.filter(pk=owner_id).values_list("pk"))
+        account = Account.objects.for_owner(owner_id).order_by("id").first()
+        if account is None:
+            account = Account.objects.create(
+                owner_id=owner_id, name=DEFAULT_ACCOUNT_NAME
+            )
+    return account
+
+
+def account_create(*, owner_id: int, data: dict[str, Any]) -> Account:
+    """Create a validated account for its owner."""
+    return Account.objects.create(owner_id=owner_id, **data)
+
+
+def account_update(*, account: Account, data: dict[str, Any]) -> Account:
+    """Apply validated changes; the owner's stats depend on its time zone."""
+    with transaction.atomic():
+        for name, value in data.items():
+            setattr(account, name, value)
+        account.save()
+        journal_bump_after_commit([account.owner_id])
+    return account
+
+
+class AccountInUse(Exception):
+    """The account still has entries: they go first."""
+
+
+def account_delete(*, account: Account) -> None:
+    """Delete an account that has no entries (else AccountInUse)."""
+    with transaction.atomic():
+        if account.entries.exists():
+            raise AccountInUse
+        account.delete()
+
+
 def _assign(entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
     """Set the given fields; a pnl given is kept from now on, a null one computed."""
     for name, value in data.items():
@@ -120,13 +167,19 @@ def entry_create(*, owner_id: int, data: dict[str, Any]) -> JournalEntry:
 def entries_bulk_create(
     *, owner_id: int, items: Iterable[dict[str, Any]]
 ) -> list[JournalEntry]:
-    """Insert validated entries for one owner, all or nothing, in the input order."""
+    """Insert validated entries for one owner, all or nothing, in the input order;
+    an entry given no account goes to the owner's default account."""
     entries = [
         entry_derive(_assign(JournalEntry(owner_id=owner_id), item)) for item in items
     ]
     batch_size = bulk_batch_size(len(JournalEntry._meta.concrete_fields))
     with transaction.atomic():
         rollup_lock(owner_id)
+        if any(entry.account_id is None for entry in entries):
+            default = account_default(owner_id=owner_id)
+            for entry in entries:
+                if entry.account_id is None:
+                    entry.account = default
         created = JournalEntry.objects.bulk_create(entries, batch_size=batch_size)
         rollup_refresh(owner_id=owner_id, touched=map(_touched, created))
         journal_bump_after_commit([owner_id])
@@ -161,6 +214,11 @@ def entry_save(*, entry: JournalEntry, changed: Iterable[str]) -> JournalEntry:
             rollup_lock(owner_id)
         if "pnl" in changed:
             entry.pnl_manual = entry.pnl is not None
+        account = Account.objects.filter(pk=entry.account_id).first()
+        if account is None or account.owner_id != entry.owner_id:
+            # the admin's form has no account: a new or moved entry takes the
+            # owner's default one
+            entry.account = account_default(owner_id=entry.owner_id)
         entry_derive(entry)
         entry.save()
         if before is not None:  # the admin may even move an entry to another owner

@@ -1,9 +1,10 @@
 from rest_framework.routers import DefaultRouter
 
-from .views import JournalEntryViewSet
+from .views import AccountViewSet, JournalEntryViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.register("journal/accounts", AccountViewSet, basename="journal-account")
 router.register("journal", JournalEntryViewSet, basename="journal-entry")
 
 urlpatterns = router.urls

@@ -22,8 +22,12 @@ from api.pagination import PagePagination
 
 from . import services
 from .filters import JournalEntryFilter, JournalStatsFilter
-from .models import JournalEntry
-from .serializers import JournalEntrySerializer, JournalStatsSerializer
+from .models import Account, JournalEntry
+from .serializers import (
+    AccountSerializer,
+    JournalEntrySerializer,
+    JournalStatsSerializer,
+)
 from .services import journal_namespace
 
 
@@ -80,7 +84,9 @@ class JournalEntryViewSet(
         return super().retrieve(request, *args, **kwargs)
 
     def create(self, request: Request) -> Response:
-        serializer = JournalEntrySerializer(data=request.data)
+        serializer = JournalEntrySerializer(
+            data=request.data, context={"owner_id": request.user.id}
+        )
         serializer.is_valid(raise_exception=True)
         entry = services.entry_create(
             owner_id=request.user.id, data=serializer.validated_data
@@ -91,7 +97,12 @@ class JournalEntryViewSet(
 
     def partial_update(self, request: Request, pk: str) -> Response:
         entry = self.get_object()
-        serializer = JournalEntrySerializer(entry, data=request.data, partial=True)
+        serializer = JournalEntrySerializer(
+            entry,
+            data=request.data,
+            partial=True,
+            context={"owner_id": request.user.id},
+        )
         serializer.is_valid(raise_exception=True)
         try:
             entry = services.entry_update(entry=entry, data=serializer.validated_data)
@@ -125,8 +136,11 @@ class JournalEntryViewSet(
     def bulk(self, request: Request) -> Response:
         items = bulk_items(request)
         signals = services.entry_signals_find(items=items)
+        accounts = Account.objects.for_owner(request.user).in_bulk()
         serializer = JournalEntrySerializer(
-            data=items, many=True, context={"signals": signals}
+            data=items,
+            many=True,
+            context={"signals": signals, "accounts": accounts},
         )
         if not serializer.is_valid():
             return bulk_error_response(indexed(serializer.errors))
@@ -137,3 +151,64 @@ class JournalEntryViewSet(
         return Response(
             {"created": len(ids), "ids": ids}, status=status.HTTP_201_CREATED
         )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Own trading accounts, oldest first"),
+    retrieve=extend_schema(summary="One own account"),
+    create=extend_schema(
+        summary="Create an account", responses={201: AccountSerializer}
+    ),
+    partial_update=extend_schema(summary="Change some fields of an own account"),
+    destroy=extend_schema(
+        summary="Delete an own account that has no entries",
+        responses={
+            204: None,
+            409: OpenApiResponse(description="The account still has entries."),
+        },
+    ),
+)
+class AccountViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A user's trading accounts: nobody else's exist here (404)."""
+
+    serializer_class = AccountSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = PagePagination
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Account.objects.none()
+        return Account.objects.for_owner(self.request.user).order_by("id")
+
+    def create(self, request: Request) -> Response:
+        serializer = AccountSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.account_create(
+            owner_id=request.user.id, data=serializer.validated_data
+        )
+        return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        account = self.get_object()
+        serializer = AccountSerializer(account, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        account = services.account_update(
+            account=account, data=serializer.validated_data
+        )
+        return Response(AccountSerializer(account).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        try:
+            services.account_delete(account=self.get_object())
+        except services.AccountInUse:
+            return Response(
+                {"detail": "The account has entries: delete or move them first."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,7 @@ import factory
 
 from journal.models import JournalEntry
 from journal.rollup import rollup_refresh
-from journal.services import entry_derive
+from journal.services import account_default, entry_derive
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 
@@ -30,6 +30,8 @@ class JournalEntryFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> JournalEntry:
         entry = model_class(*args, **kwargs)
+        if entry.account_id is None:
+            entry.account = account_default(owner_id=entry.owner_id)
         entry.pnl_manual = kwargs.get("pnl") is not None
         entry_derive(entry)
         entry.save()

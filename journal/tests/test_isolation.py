@@ -15,6 +15,7 @@ from journal.tests.factories import JournalEntryFactory, closed, entry_payload
 pytestmark = pytest.mark.django_db
 LOSS = Decimal("1.09")  # Ann's entry is a win, Ben's a loss
 LIST, STATS, BULK = "/api/journal/", "/api/journal/stats/", "/api/journal/bulk/"
+ACCOUNTS = "/api/journal/accounts/"
 
 
 def token_client(user) -> APIClient:  # type: ignore[no-untyped-def]
@@ -82,3 +83,24 @@ def test_another_user_can_neither_see_nor_change_an_entry(
     junk = APIClient()
     junk.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef")
     assert junk.get(LIST).status_code == 401
+
+
+def test_another_user_can_neither_see_nor_use_an_account(user, other_user):
+    ann, ben = token_client(user), token_client(other_user)
+    account = ann.post(ACCOUNTS, {"name": "ann's"}, format="json").json()
+    detail = f"{ACCOUNTS}{account['id']}/"
+    assert ben.get(ACCOUNTS).json()["results"] == []
+    assert ben.get(detail).status_code == 404
+    assert ben.patch(detail, {"name": "ben's"}, format="json").status_code == 404
+    assert ben.delete(detail).status_code == 404
+    # Ben cannot file an entry under Ann's account, alone or in bulk.
+    body = entry_payload(account=account["id"])
+    assert ben.post(LIST, body, format="json").status_code == 400
+    assert ben.post(BULK, [body], format="json").status_code == 400
+    # Filtering by Ann's account shows Ben nothing of hers.
+    JournalEntryFactory(owner=user, account_id=account["id"], **closed())
+    assert ben.get(f"{LIST}?account={account['id']}").json()["count"] == 0
+    stats = ben.get(f"{STATS}?account={account['id']}").json()
+    assert stats["total_trades"] == 0
+    assert ann.get(detail).json()["name"] == "ann's"
+    assert not JournalEntry.objects.filter(owner=other_user).exists()

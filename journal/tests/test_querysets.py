@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from journal.models import JournalEntry
-from journal.services import entries_bulk_create
+from journal.services import account_default, entries_bulk_create
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -491,9 +491,11 @@ def test_stats_of_an_empty_filter_run_no_query(django_assert_num_queries):
 @pytest.mark.postgresql
 def test_the_owners_list_walks_its_index_without_sorting(django_user_model):
     owners = [django_user_model.objects.create(username=f"owner-{n}") for n in range(5)]
+    accounts = {owner: account_default(owner_id=owner.id) for owner in owners}
     rows = [
         JournalEntry(
             owner=owner,
+            account=accounts[owner],
             pair=PAIRS[n % len(PAIRS)],
             direction="buy",
             entry_price=D("1.1"),

@@ -3,7 +3,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from journal.models import JournalEntry
 from journal.tests.factories import START, JournalEntryFactory, closed, entry_payload
@@ -12,6 +11,7 @@ from signals.tests.factories import SignalFactory
 pytestmark = pytest.mark.django_db
 ENTRY_FIELDS = {
     "id",
+    "account",
     "signal",
     "pair",
     "direction",
@@ -58,13 +58,6 @@ EMPTY_STATS = {
     "by_pair": [],
     "by_month": [],
 }
-
-
-@pytest.fixture
-def other_client(other_user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(other_user)
-    return client
 
 
 @pytest.mark.parametrize(
@@ -454,9 +447,11 @@ def test_bulk_looks_signals_up_once_and_rejects_unknown_ones(
 ):
     signals = SignalFactory.create_batch(3)
     items = [entry_payload(signal=signal.id) for signal in signals]
-    # signals, savepoint, insert, release; and a constant 6 for the maintained
-    # stats: owner lock, running state before and after, update, rollup delete+insert
-    with django_assert_max_num_queries(10):
+    # signals, the owner's accounts, savepoint, insert, release; the default account:
+    # owner lock, look-up, insert (this first time); and a constant 6 for the
+    # maintained stats: owner lock, running state before and after, update, rollup
+    # delete+insert
+    with django_assert_max_num_queries(14):
         response = user_client.post("/api/journal/bulk/", items, format="json")
     assert response.status_code == 201
     items.append(entry_payload(signal=999999))
