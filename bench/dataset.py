@@ -229,13 +229,14 @@ results AS (
 )
 INSERT INTO journal_journalentry (
   owner_id, account_id, signal_id, pair, direction, entry_price, exit_price, stop_loss,
-  take_profit, quantity, opened_at, closed_at, pnl, pnl_manual, pips, r_multiple,
+  take_profit, quantity, opened_at, closed_at, gross_pnl, pnl, pnl_manual, pips,
+  r_multiple,
   outcome, setup, notes, created_at, updated_at)
 SELECT %(owner)s, %(account)s, NULL, pair, direction, entry, exit, stop, target, qty,
        opened,
        CASE WHEN is_closed
             THEN opened + (1 + floor(r_hold * 72)) * interval '1 hour' END,
-       pnl, false, pips, r,
+       pnl, pnl, false, pips, r,
        CASE WHEN NOT is_closed THEN 'pending' WHEN pnl > 0 THEN 'win'
             WHEN pnl < 0 THEN 'loss' ELSE 'breakeven' END,
        (ARRAY['breakout', 'pullback', 'range', 'news'])[1 + floor(r_setup * 4)::int],

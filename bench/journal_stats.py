@@ -82,7 +82,8 @@ def make(owner_id: int, n: int) -> list[JournalEntry]:
             entry.exit_price = entry_price + Decimal(rng.randint(-400, 450)) / 100000
             entry.closed_at = opened + timedelta(minutes=rng.choice([0, 15, 60, 240]))
             if i % 13 == 0:
-                entry.pnl, entry.pnl_manual = Decimal(rng.randint(-900, 900)), True
+                entry.gross_pnl = Decimal(rng.randint(-900, 900))
+                entry.pnl_manual = True
         entries.append(entry_derive(entry))
     return entries
 

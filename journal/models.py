@@ -1,3 +1,4 @@
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -83,12 +84,40 @@ class JournalEntry(models.Model):
     quantity = models.DecimalField(**PRICE)
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    fees = models.DecimalField(
+        max_digits=PNL_DIGITS,
+        decimal_places=PNL_PLACES,
+        default=Decimal(0),
+        db_default=Decimal(0),
+        help_text="Commission, ≥ 0.",
+    )
+    swap = models.DecimalField(
+        max_digits=PNL_DIGITS,
+        decimal_places=PNL_PLACES,
+        default=Decimal(0),
+        db_default=Decimal(0),
+        help_text="Financing, signed: a credit is positive.",
+    )
+    gross_pnl = models.DecimalField(
+        max_digits=PNL_DIGITS,
+        decimal_places=PNL_PLACES,
+        null=True,
+        blank=True,
+        help_text="Before costs.",
+    )
     pnl = models.DecimalField(
-        max_digits=PNL_DIGITS, decimal_places=PNL_PLACES, null=True, blank=True
+        max_digits=PNL_DIGITS,
+        decimal_places=PNL_PLACES,
+        null=True,
+        blank=True,
+        help_text="Net: gross_pnl − fees + swap.",
     )
     pnl_manual = models.BooleanField(
         default=False,
-        help_text="The pnl was given by hand and is kept; else it is computed.",
+        help_text=(
+            "The gross pnl was given by hand (or as a net pnl) and is kept; else it "
+            "is computed from the prices."
+        ),
     )
     pips = models.DecimalField(
         max_digits=PIPS_DIGITS, decimal_places=PIPS_PLACES, null=True, blank=True
@@ -122,6 +151,11 @@ class JournalEntry(models.Model):
                 condition=Q(quantity__gt=0),
                 name="journal_quantity_positive",
                 violation_error_message="quantity must be greater than 0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(fees__gte=0),
+                name="journal_fees_not_negative",
+                violation_error_message="fees must not be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(exit_price__isnull=True, closed_at__isnull=True)
@@ -192,6 +226,10 @@ class JournalRollup(models.Model):
     losses = models.IntegerField()
     breakevens = models.IntegerField()
     total_pnl = models.DecimalField(**RUNNING, null=True)
+    # Costs and pnl before them, of the closed entries.
+    total_fees = models.DecimalField(**RUNNING, null=True)
+    total_swap = models.DecimalField(**RUNNING, null=True)
+    total_gross = models.DecimalField(**RUNNING, null=True)
     gross_profit = models.DecimalField(**RUNNING, null=True)
     gross_loss = models.DecimalField(**RUNNING, null=True)
     win_pnl = models.DecimalField(**RUNNING, null=True)

@@ -25,6 +25,9 @@ API_FIELDS = (
     "quantity",
     "opened_at",
     "closed_at",
+    "fees",
+    "swap",
+    "gross_pnl",
     "pnl",
     "pips",
     "r_multiple",
@@ -35,7 +38,18 @@ API_FIELDS = (
     "updated_at",
 )
 # The columns the statistics read, in the order of window_stats' `base` CTE.
-STATS_COLUMNS = ("id", "pair", "outcome", "closed_at", "pnl", "pips", "r_multiple")
+STATS_COLUMNS = (
+    "id",
+    "pair",
+    "outcome",
+    "closed_at",
+    "pnl",
+    "pips",
+    "r_multiple",
+    "fees",
+    "swap",
+    "gross_pnl",
+)
 
 
 class AccountQuerySet(models.QuerySet):

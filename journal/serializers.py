@@ -112,8 +112,32 @@ class JournalEntrySerializer(serializers.ModelSerializer):
     stop_loss = StoredDecimalField(**PRICE, required=False, allow_null=True)
     take_profit = StoredDecimalField(**PRICE, required=False, allow_null=True)
     quantity = StoredDecimalField(**PRICE, error_messages=POSITIVE)
+    fees = StoredDecimalField(
+        max_digits=24,
+        decimal_places=8,
+        min_value=Decimal(0),
+        required=False,
+        help_text="Commission, ≥ 0 (default 0).",
+    )
+    swap = StoredDecimalField(
+        max_digits=24,
+        decimal_places=8,
+        required=False,
+        help_text="Financing, signed (default 0).",
+    )
+    gross_pnl = StoredDecimalField(
+        max_digits=24,
+        decimal_places=8,
+        required=False,
+        allow_null=True,
+        help_text="Before costs; the client's if given, else from the prices.",
+    )
     pnl = StoredDecimalField(
-        max_digits=24, decimal_places=8, required=False, allow_null=True
+        max_digits=24,
+        decimal_places=8,
+        required=False,
+        allow_null=True,
+        help_text="Net: gross_pnl − fees + swap. Give this or gross_pnl, not both.",
     )
 
     class Meta:
@@ -142,7 +166,17 @@ class JournalEntrySerializer(serializers.ModelSerializer):
         }
         pair = attrs.get("pair") or getattr(self.instance, "pair", None)
         pip = pip_size(pair, settings.PIP_SIZES) if pair else None
-        errors = entry_errors(**values, pnl=attrs.get("pnl"), pip=pip)
+        costs = {
+            name: attrs[name] if name in attrs else getattr(self.instance, name, 0)
+            for name in ("fees", "swap")
+        }
+        errors = entry_errors(
+            **values,
+            **costs,
+            pnl=attrs.get("pnl"),
+            gross_pnl=attrs.get("gross_pnl"),
+            pip=pip,
+        )
         if errors:
             raise serializers.ValidationError(
                 {name: [message] for name, message in errors.items()}
@@ -177,7 +211,10 @@ class JournalStatsSerializer(serializers.Serializer):
     losses = serializers.IntegerField()
     breakevens = serializers.IntegerField()
     win_rate = serializers.FloatField(allow_null=True)
-    total_pnl = serializers.FloatField()
+    total_pnl = serializers.FloatField(help_text="Net: gross_pnl − fees + swap.")
+    total_fees = serializers.FloatField()
+    total_swap = serializers.FloatField()
+    gross_pnl = serializers.FloatField(help_text="Before costs.")
     gross_profit = serializers.FloatField()
     gross_loss = serializers.FloatField()
     profit_factor = serializers.FloatField(allow_null=True)

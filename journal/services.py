@@ -32,9 +32,9 @@ from .rollup import (
     rollup_rebuild_all,
     rollup_refresh,
 )
-from .trade import derive
+from .trade import derive, gross_from_net
 
-DERIVED_FIELDS = ("pnl", "pips", "r_multiple", "outcome", "pnl_manual")
+DERIVED_FIELDS = ("gross_pnl", "pnl", "pips", "r_multiple", "outcome", "pnl_manual")
 logger = logging.getLogger(__name__)
 
 
@@ -128,11 +128,19 @@ def account_delete(*, account: Account) -> None:
 
 
 def _assign(entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
-    """Set the given fields; a pnl given is kept from now on, a null one computed."""
+    """Set the given fields; a pnl given is kept from now on, a null one computed.
+
+    What is kept is the gross pnl: a gross_pnl given as it is, a (net) pnl as the
+    gross it means under the entry's costs after this write, so later changes of
+    fees or swap move the net pnl.
+    """
     for name, value in data.items():
         setattr(entry, name, value)
-    if "pnl" in data:
-        entry.pnl_manual = data["pnl"] is not None
+    given = data.get("gross_pnl", data.get("pnl"))
+    if "gross_pnl" in data or "pnl" in data:
+        entry.pnl_manual = given is not None
+    if "gross_pnl" not in data and data.get("pnl") is not None:
+        entry.gross_pnl = gross_from_net(data["pnl"], entry.fees, entry.swap)
     return entry
 
 
@@ -144,10 +152,16 @@ def entry_derive(entry: JournalEntry) -> JournalEntry:
         exit_price=entry.exit_price,
         stop_loss=entry.stop_loss,
         quantity=entry.quantity,
-        pnl=entry.pnl if entry.pnl_manual else None,
+        gross_pnl=entry.gross_pnl if entry.pnl_manual else None,
         pip=pip_size(entry.pair, settings.PIP_SIZES),
+        fees=entry.fees,
+        swap=entry.swap,
     )
-    entry.pnl, entry.pips = derived.pnl, derived.pips
+    entry.gross_pnl, entry.pnl, entry.pips = (
+        derived.gross_pnl,
+        derived.pnl,
+        derived.pips,
+    )
     entry.r_multiple, entry.outcome = derived.r_multiple, derived.outcome
     entry.pnl_manual = entry.pnl_manual and entry.exit_price is not None
     if entry.closed_at is None:  # closed entries get theirs from rollup_refresh
@@ -214,6 +228,8 @@ def entry_save(*, entry: JournalEntry, changed: Iterable[str]) -> JournalEntry:
             rollup_lock(owner_id)
         if "pnl" in changed:
             entry.pnl_manual = entry.pnl is not None
+            if entry.pnl is not None:
+                entry.gross_pnl = gross_from_net(entry.pnl, entry.fees, entry.swap)
         account = Account.objects.filter(pk=entry.account_id).first()
         if account is None or account.owner_id != entry.owner_id:
             # the admin's form has no account: a new or moved entry takes the

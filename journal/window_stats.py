@@ -84,7 +84,8 @@ def _ctes(base: str, vendor: str) -> str:
     # inlined, each use reads the (owner, closed_at, id) index in walking order.
     inline = "NOT MATERIALIZED " if vendor == "postgresql" else ""
     return (
-        f"WITH base (id, pair, outcome, closed_at, pnl, pips, r) AS {inline}({base}),\n"
+        "WITH base (id, pair, outcome, closed_at, pnl, pips, r, fees, swap, gross)"
+        f" AS {inline}({base}),\n"
         f"closed AS {inline}(SELECT * FROM base WHERE closed_at IS NOT NULL)"
     )
 
@@ -92,6 +93,8 @@ def _ctes(base: str, vendor: str) -> str:
 def _summary_sql(base: str, vendor: str) -> str:
     pnl = _exact("pnl", PNL_PLACES, vendor)
     pips = _exact("pips", PIPS_PLACES, vendor)
+    fees, swap = _exact("fees", PNL_PLACES, vendor), _exact("swap", PNL_PLACES, vendor)
+    gross = _exact("gross", PNL_PLACES, vendor)
     return f"""{_ctes(base, vendor)},
 totals AS (
     SELECT COUNT(*) AS total_trades,
@@ -100,6 +103,9 @@ totals AS (
            SUM(CASE WHEN outcome = '{LOSS}' THEN 1 ELSE 0 END) AS losses,
            SUM(CASE WHEN outcome = '{BREAKEVEN}' THEN 1 ELSE 0 END) AS breakevens,
            SUM({pnl}) AS total_pnl,
+           SUM(CASE WHEN closed_at IS NOT NULL THEN {fees} END) AS total_fees,
+           SUM(CASE WHEN closed_at IS NOT NULL THEN {swap} END) AS total_swap,
+           SUM({gross}) AS total_gross,
            SUM(CASE WHEN pnl > 0 THEN {pnl} END) AS gross_profit,
            SUM(CASE WHEN pnl < 0 THEN {pnl} END) AS gross_loss,
            SUM(CASE WHEN outcome = '{WIN}' THEN {pnl} END) AS win_pnl,
@@ -228,6 +234,9 @@ def stats_answer(
         "breakevens": row.get("breakevens") or 0,
         "win_rate": _ratio(wins, closed),
         "total_pnl": float(total_pnl),
+        "total_fees": float(money("total_fees") or 0),
+        "total_swap": float(money("total_swap") or 0),
+        "gross_pnl": float(money("total_gross") or 0),
         "gross_profit": float(gross_profit),
         "gross_loss": float(gross_loss),
         "profit_factor": _ratio(gross_profit, gross_loss),

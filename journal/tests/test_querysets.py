@@ -58,6 +58,9 @@ def reference_stats(entries: list[dict], **filters: Any) -> dict[str, Any]:
         key=lambda entry: (entry["closed_at"], entry["id"]),
     )
     pnl = [Fraction(entry["pnl"]) for entry in closed]
+    for entry in closed:  # the stored net pnl is the gross one after costs
+        gross, fees, swap = (Fraction(entry[k]) for k in ("gross_pnl", "fees", "swap"))
+        assert Fraction(entry["pnl"]) == gross - fees + swap
     wins = [Fraction(e["pnl"]) for e in closed if e["outcome"] == "win"]
     losses = [Fraction(e["pnl"]) for e in closed if e["outcome"] == "loss"]
     gross_profit = sum((p for p in pnl if p > 0), Fraction(0))
@@ -125,6 +128,9 @@ def reference_stats(entries: list[dict], **filters: Any) -> dict[str, Any]:
         "breakevens": sum(1 for e in closed if e["outcome"] == "breakeven"),
         "win_rate": ratio(len(wins), len(closed)),
         "total_pnl": sum(pnl, Fraction(0)),
+        "total_fees": sum((Fraction(e["fees"]) for e in closed), Fraction(0)),
+        "total_swap": sum((Fraction(e["swap"]) for e in closed), Fraction(0)),
+        "gross_pnl": sum((Fraction(e["gross_pnl"]) for e in closed), Fraction(0)),
         "gross_profit": gross_profit,
         "gross_loss": gross_loss,
         "profit_factor": ratio(gross_profit, gross_loss),
@@ -200,6 +206,9 @@ def stored_entries(owner_id: int) -> list[dict]:
             "setup",
             "opened_at",
             "closed_at",
+            "fees",
+            "swap",
+            "gross_pnl",
             "pnl",
             "pips",
             "r_multiple",
@@ -241,6 +250,8 @@ def check(owner_id: int, client: APIClient, **filters: Any) -> dict:
 
 
 prices = st.decimals(min_value=D("0.5"), max_value=D("200"), places=5)
+# Costs: often none, else from a unit of 1e-8 to large, signed (fees: their magnitude).
+costs = st.just(D(0)) | st.decimals(min_value=D("-1e5"), max_value=D("1e5"), places=8)
 # Offsets in hours; a coarse grid makes ties on closed_at common.
 hours = st.integers(min_value=0, max_value=24 * 100).map(lambda h: h - h % 6)
 
@@ -265,12 +276,15 @@ def trades(draw: st.DrawFn) -> dict[str, Any]:
         closed_at = opened + timedelta(hours=draw(hours))
         trade["closed_at"] = max(opened, closed_at.replace(hour=0))
         trade["exit_price"] = draw(st.just(entry) | prices)
-        trade["pnl"] = draw(
+        # A net pnl, a gross one, or none (from the prices).
+        trade["gross_pnl" if draw(st.booleans()) else "pnl"] = draw(
             st.none()
             | st.just(D(0))
             | st.decimals(min_value=D("-1e6"), max_value=D("1e6"), places=8)
             | st.decimals(min_value=D("-1e-5"), max_value=D("1e-5"), places=8)
         )
+    trade["fees"] = abs(draw(costs))
+    trade["swap"] = draw(costs)
     return trade
 
 
