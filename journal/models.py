@@ -55,6 +55,31 @@ class Account(models.Model):
         return self.name
 
 
+# A tag: lower-case letters and digits, then up to 39 of those, space, _ or -.
+TAG_PATTERN = r"[a-z0-9][a-z0-9 _-]{0,39}"
+TAG_LIMIT = 20  # tags an entry
+
+
+class Tag(models.Model):
+    """One of a user's own labels for entries."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="journal_tags",
+        db_index=False,
+    )
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="journal_tag_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class JournalEntry(models.Model):
     # The (owner, …) indexes below lead with owner, so the FK needs none of its own.
     owner = models.ForeignKey(
@@ -129,6 +154,7 @@ class JournalEntry(models.Model):
         max_length=9, choices=Outcome.choices, default=Outcome.PENDING
     )
     setup = models.CharField(max_length=100, blank=True, default="")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="entries")
     notes = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

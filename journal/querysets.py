@@ -5,7 +5,18 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
-from django.db.models import Avg, Count, F, FloatField, Q, Sum, Window
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+    Window,
+)
 from django.db.models.functions import Cast, ExtractHour, ExtractIsoWeekDay, Floor
 
 from .rollup_stats import owner_stats_rows, unfiltered_owner
@@ -64,8 +75,23 @@ class JournalEntryQuerySet(models.QuerySet):
         return self.filter(owner_id=getattr(user, "pk", user))
 
     def for_api(self) -> "JournalEntryQuerySet":
-        """The columns of the API's entry shape, newest `opened_at` first."""
-        return self.only(*API_FIELDS).order_by("-opened_at", "-id")
+        """The columns of the API's entry shape, newest `opened_at` first, with the
+        entries' tags (one more query, whatever the page's size)."""
+        tags = self.model.tags.field.related_model.objects.order_by("name")
+        return (
+            self.only(*API_FIELDS)
+            .prefetch_related(Prefetch("tags", queryset=tags.only("id", "name")))
+            .order_by("-opened_at", "-id")
+        )
+
+    def with_tags(self, names: list[str], mode: str = "any") -> "JournalEntryQuerySet":
+        """Entries with any (mode "any") or every (mode "all") of these tags."""
+        links = self.model.tags.through.objects.filter(journalentry_id=OuterRef("pk"))
+        if mode == "all":
+            return self.filter(
+                *(Exists(links.filter(tag__name=name)) for name in set(names))
+            )
+        return self.filter(Exists(links.filter(tag__name__in=names)))
 
     def closed(self) -> "JournalEntryQuerySet":
         return self.filter(closed_at__isnull=False)

@@ -27,6 +27,7 @@ CREATE = {
     "fees": 7.0,
     "swap": -0.5,
     "setup": "breakout",
+    "tags": ["a grade", "london open"],
     "notes": "textbook",
 }
 ENTRY = {

@@ -10,7 +10,7 @@ from market.pricing import pip_size
 from signals.choices import Direction
 from signals.models import Signal
 
-from .models import Account, JournalEntry
+from .models import TAG_LIMIT, TAG_PATTERN, Account, JournalEntry
 from .querysets import API_FIELDS
 from .services import entry_values_from_signal
 from .trade import entry_errors
@@ -93,6 +93,42 @@ class AccountField(serializers.PrimaryKeyRelatedField):
         return known[pk]
 
 
+class TagField(serializers.RegexField):
+    """A tag name, lower-cased before it is checked."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            rf"^{TAG_PATTERN}$",
+            error_messages={
+                "invalid": (
+                    "A tag is 1 to 40 letters, digits, spaces, _ or -, starting"
+                    " with a letter or digit (lower-cased)."
+                )
+            },
+            **kwargs,
+        )
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data.lower())
+
+
+class TagListField(serializers.ListField):
+    """The entry's tags, sorted; a write gives the whole list (duplicates merge)."""
+
+    child = TagField()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=TAG_LIMIT, **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        return sorted(set(super().to_internal_value(data)))
+
+    def to_representation(self, value: Any) -> list[str]:
+        return sorted(tag.name for tag in value.all())
+
+
 class JournalEntrySerializer(serializers.ModelSerializer):
     """The entry shape; validates writes (derived fields are the service's)."""
 
@@ -132,6 +168,10 @@ class JournalEntrySerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Before costs; the client's if given, else from the prices.",
     )
+    tags = TagListField(
+        required=False,
+        help_text=f"Your own labels, at most {TAG_LIMIT}, each {TAG_PATTERN}.",
+    )
     pnl = StoredDecimalField(
         max_digits=24,
         decimal_places=8,
@@ -142,7 +182,7 @@ class JournalEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = JournalEntry
-        fields = API_FIELDS
+        fields = (*API_FIELDS, "tags")
         read_only_fields = (
             "id",
             "pips",

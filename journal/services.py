@@ -24,7 +24,7 @@ from core.validators import decimal_fits
 from market.pricing import pip_size
 from signals.models import Signal
 
-from .models import Account, JournalEntry
+from .models import Account, JournalEntry, Tag
 from .rollup import (
     Touched,
     rollup_lock,
@@ -127,6 +127,11 @@ def account_delete(*, account: Account) -> None:
         account.delete()
 
 
+def _untagged(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of an entry's row: its tags are links, written apart."""
+    return {name: value for name, value in data.items() if name != "tags"}
+
+
 def _assign(entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
     """Set the given fields; a pnl given is kept from now on, a null one computed.
 
@@ -142,6 +147,33 @@ def _assign(entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
     if "gross_pnl" not in data and data.get("pnl") is not None:
         entry.gross_pnl = gross_from_net(data["pnl"], entry.fees, entry.swap)
     return entry
+
+
+def _tags_link(
+    *, owner_id: int, tagged: list[tuple[JournalEntry, list[str]]], replace: bool
+) -> None:
+    """Give each entry exactly (replace) or also these tags of its owner, creating
+    the owner's missing tags: a constant number of queries for any count."""
+    if not tagged:
+        return
+    through = JournalEntry.tags.through
+    if replace:
+        through.objects.filter(journalentry_id__in=[e.pk for e, _ in tagged]).delete()
+    names = sorted({name for _, entry_names in tagged for name in entry_names})
+    if not names:
+        return
+    tags = [Tag(owner_id=owner_id, name=name) for name in names]
+    Tag.objects.bulk_create(tags, ignore_conflicts=True)
+    ids = dict(
+        Tag.objects.filter(owner_id=owner_id, name__in=names).values_list("name", "id")
+    )
+    links = [
+        through(journalentry_id=entry.pk, tag_id=ids[name])
+        for entry, entry_names in tagged
+        for name in entry_names
+    ]
+    batch_size = bulk_batch_size(2)
+    through.objects.bulk_create(links, batch_size=batch_size, ignore_conflicts=True)
 
 
 def entry_derive(entry: JournalEntry) -> JournalEntry:
@@ -183,8 +215,11 @@ def entries_bulk_create(
 ) -> list[JournalEntry]:
     """Insert validated entries for one owner, all or nothing, in the input order;
     an entry given no account goes to the owner's default account."""
+    items = list(items)
+    tag_lists = [item.get("tags") for item in items]
     entries = [
-        entry_derive(_assign(JournalEntry(owner_id=owner_id), item)) for item in items
+        entry_derive(_assign(JournalEntry(owner_id=owner_id), _untagged(item)))
+        for item in items
     ]
     batch_size = bulk_batch_size(len(JournalEntry._meta.concrete_fields))
     with transaction.atomic():
@@ -195,6 +230,12 @@ def entries_bulk_create(
                 if entry.account_id is None:
                     entry.account = default
         created = JournalEntry.objects.bulk_create(entries, batch_size=batch_size)
+        tagged = [
+            (entry, names)
+            for entry, names in zip(created, tag_lists, strict=True)
+            if names
+        ]
+        _tags_link(owner_id=owner_id, tagged=tagged, replace=False)
         rollup_refresh(owner_id=owner_id, touched=map(_touched, created))
         journal_bump_after_commit([owner_id])
     return created
@@ -207,8 +248,11 @@ def entry_update(*, entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
         # The lock serialises concurrent changes of one entry: none is lost.
         locked = JournalEntry.objects.select_for_update().get(pk=entry.pk)
         before = _touched(locked)
-        entry_derive(_assign(locked, data))
+        entry_derive(_assign(locked, _untagged(data)))
         locked.save()
+        if "tags" in data:
+            tagged = [(locked, data["tags"])]
+            _tags_link(owner_id=locked.owner_id, tagged=tagged, replace=True)
         rollup_refresh(owner_id=locked.owner_id, touched=[before, _touched(locked)])
         journal_bump_after_commit([locked.owner_id])
     return locked

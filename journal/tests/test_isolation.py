@@ -104,3 +104,21 @@ def test_another_user_can_neither_see_nor_use_an_account(user, other_user):
     assert stats["total_trades"] == 0
     assert ann.get(detail).json()["name"] == "ann's"
     assert not JournalEntry.objects.filter(owner=other_user).exists()
+
+
+def test_tags_are_per_user(user, other_user, django_capture_on_commit_callbacks):
+    ann, ben = token_client(user), token_client(other_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        mine = ann.post(LIST, entry_payload(tags=["secret plan"]), format="json")
+    mine = mine.json()
+    # Ben's filter on Ann's tag finds nothing of hers, in the list or the stats.
+    assert ben.get(f"{LIST}?tag=secret plan").json()["count"] == 0
+    assert ben.get(f"{STATS}?tag=secret plan").json()["total_trades"] == 0
+    # The same name on Ben's entry is Ben's own tag: Ann's entry keeps hers alone.
+    with django_capture_on_commit_callbacks(execute=True):
+        theirs = ben.post(LIST, entry_payload(tags=["secret plan"]), format="json")
+    assert ben.get(f"{LIST}?tag=secret plan").json()["count"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        ben.patch(f"{LIST}{theirs.json()['id']}/", {"tags": []}, format="json")
+    assert ann.get(f"{LIST}{mine['id']}/").json()["tags"] == ["secret plan"]
+    assert ann.get(f"{LIST}?tag=secret plan").json()["count"] == 1

@@ -31,16 +31,31 @@ D = Decimal
 START = datetime(2026, 1, 1, tzinfo=UTC)
 PAIRS = ["EUR/USD", "USD/JPY", "BTC/USDT", "GBP/USD"]
 SETUPS = ["", "breakout", "pullback"]
+TAGS = ["a_grade", "news", "fomo", "late entry"]
 R_SLACK = 1e-12  # relative to max|R|: far above a double's rounding, far below 1e-9
 
 
 # --- the reference -----------------------------------------------------------------
 
 
-def in_filter(entry: dict, pairs: list | None, setup: str | None, since, until) -> bool:
+def in_filter(
+    entry: dict,
+    pairs: list | None,
+    setup: str | None,
+    since,
+    until,
+    tags: list | None = None,
+    tag_mode: str = "any",
+) -> bool:
     when = entry["closed_at"] if entry["closed_at"] is not None else entry["opened_at"]
+    tagged = (
+        tags is None
+        or (tag_mode == "any" and bool(set(tags) & entry["tags"]))
+        or (tag_mode == "all" and set(tags) <= entry["tags"])
+    )
     return (
-        (pairs is None or entry["pair"] in pairs)
+        tagged
+        and (pairs is None or entry["pair"] in pairs)
         and (setup is None or entry["setup"] == setup)
         and (since is None or when >= since)
         and (until is None or when <= until)
@@ -199,7 +214,11 @@ def assert_matches_reference(actual: dict, expected: dict) -> None:
 
 
 def stored_entries(owner_id: int) -> list[dict]:
-    return list(
+    links = JournalEntry.tags.through.objects.filter(journalentry__owner_id=owner_id)
+    tags = defaultdict(set)
+    for entry_id, name in links.values_list("journalentry_id", "tag__name"):
+        tags[entry_id].add(name)
+    rows = list(
         JournalEntry.objects.filter(owner_id=owner_id).values(
             "id",
             "pair",
@@ -215,6 +234,7 @@ def stored_entries(owner_id: int) -> list[dict]:
             "outcome",
         )
     )
+    return [{**row, "tags": tags[row["id"]]} for row in rows]
 
 
 def new_client() -> tuple[int, APIClient]:
@@ -230,6 +250,10 @@ def api_stats(client: APIClient, **filters: Any) -> dict:
         query["pair"] = ",".join(filters["pairs"])
     if filters.get("setup") is not None:
         query["setup"] = filters["setup"]
+    if filters.get("tags") is not None:
+        # Upper case on the way in: the filter lower-cases, as the writes do.
+        query["tag"] = ",".join(filters["tags"]).upper()
+        query["tag_mode"] = filters["tag_mode"]
     for bound in ("since", "until"):
         if filters.get(bound) is not None:
             query[bound] = filters[bound].isoformat().replace("+00:00", "Z")
@@ -238,7 +262,14 @@ def api_stats(client: APIClient, **filters: Any) -> dict:
     return response.json()
 
 
-NO_FILTERS = {"pairs": None, "setup": None, "since": None, "until": None}
+NO_FILTERS = {
+    "pairs": None,
+    "setup": None,
+    "since": None,
+    "until": None,
+    "tags": None,
+    "tag_mode": "any",
+}
 
 
 def check(owner_id: int, client: APIClient, **filters: Any) -> dict:
@@ -270,6 +301,7 @@ def trades(draw: st.DrawFn) -> dict[str, Any]:
         ),
         "opened_at": opened,
         "setup": draw(st.sampled_from(SETUPS)),
+        "tags": draw(st.lists(st.sampled_from(TAGS), max_size=3, unique=True)),
     }
     if draw(st.integers(0, 4)):  # mostly closed
         # Closing times snap to midnight (never before opening): many ties.
@@ -295,6 +327,8 @@ filters = st.fixed_dictionaries(
         "setup": st.none() | st.sampled_from(SETUPS[1:]),
         "since": st.none() | instants,
         "until": st.none() | instants,
+        "tags": st.none() | st.lists(st.sampled_from(TAGS), min_size=1, unique=True),
+        "tag_mode": st.sampled_from(["any", "all"]),
     }
 )
 PROPERTY = settings(
