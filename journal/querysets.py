@@ -19,6 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, ExtractHour, ExtractIsoWeekDay, Floor
 
+from .breakdowns import breakdowns
 from .rollup_stats import owner_stats_rows, unfiltered_owner
 from .trade import WIN
 from .window_stats import stats_answer, window_stats
@@ -186,7 +187,12 @@ class JournalEntryQuerySet(models.QuerySet):
         )
 
     def stats(self) -> dict[str, Any]:
-        """The contract's statistics of these entries, in three queries.
+        """The contract's statistics of these entries: the totals (`totals`) and
+        the breakdowns of journal.breakdowns (two queries more)."""
+        return {**self.totals(), **breakdowns(self)}
+
+    def totals(self) -> dict[str, Any]:
+        """The contract's statistics but the breakdowns, in three queries.
 
         One statement for the totals (aggregates), the drawdown (a running sum and a
         running peak in closing order) and the streaks (gaps and islands), both from

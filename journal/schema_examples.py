@@ -41,6 +41,22 @@ ENTRY = {
     "created_at": "2026-01-05T12:01:10Z",
     "updated_at": "2026-01-05T12:01:10Z",
 }
+GROUP = {
+    "trades": 40,
+    "wins": 18,
+    "losses": 21,
+    "win_rate": 0.45,
+    "total_pnl": 812.5,
+    "expectancy": 20.3125,
+}
+EMPTY_GROUP = {
+    "trades": 0,
+    "wins": 0,
+    "losses": 0,
+    "win_rate": None,
+    "total_pnl": 0.0,
+    "expectancy": None,
+}
 STATS = {
     "total_trades": 42,
     "open_trades": 2,
@@ -80,6 +96,31 @@ STATS = {
         }
     ],
     "by_month": [{"month": "2026-01", "trades": 40, "wins": 18, "total_pnl": 812.5}],
+    "by_weekday": [
+        {"weekday": day, **(GROUP if day == 1 else EMPTY_GROUP)} for day in range(7)
+    ],
+    "by_hour": [
+        {"hour": hour, **(GROUP if hour == 9 else EMPTY_GROUP)} for hour in range(24)
+    ],
+    "by_session": [
+        {"session": "asia", **EMPTY_GROUP},
+        {"session": "london", **GROUP},
+        {"session": "new_york", **GROUP},
+    ],
+    "by_holding_time": [
+        {"holding_time": label, **(GROUP if label == "1h-4h" else EMPTY_GROUP)}
+        for label in ("<5m", "5m-1h", "1h-4h", "4h-1d", "1d-1w", ">1w")
+    ],
+    "by_tag": [{"tag": "a grade", **GROUP}],
+    "r_histogram": [
+        {
+            "from": None if k < -6 else k / 2,
+            "to": None if k >= 6 else (k + 1) / 2,
+            "trades": {-2: 21, 2: 18}.get(k, 0),
+        }
+        for k in range(-7, 7)
+    ],
+    "exit_efficiency": 0.62,
 }
 
 EXAMPLES: dict[str, dict[str, Any]] = {

@@ -241,6 +241,53 @@ class JournalMonthStatsSerializer(serializers.Serializer):
     total_pnl = serializers.FloatField()
 
 
+class JournalGroupStatsSerializer(serializers.Serializer):
+    """One group of closed entries in a breakdown."""
+
+    trades = serializers.IntegerField(help_text="Closed entries.")
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    win_rate = serializers.FloatField(allow_null=True, help_text="wins / trades")
+    total_pnl = serializers.FloatField()
+    expectancy = serializers.FloatField(allow_null=True, help_text="total_pnl / trades")
+
+
+class JournalWeekdayStatsSerializer(JournalGroupStatsSerializer):
+    weekday = serializers.IntegerField(help_text="0 = Monday … 6, of opened_at.")
+
+
+class JournalHourStatsSerializer(JournalGroupStatsSerializer):
+    hour = serializers.IntegerField(help_text="0–23, of opened_at.")
+
+
+class JournalSessionStatsSerializer(JournalGroupStatsSerializer):
+    session = serializers.ChoiceField(choices=["asia", "london", "new_york"])
+
+
+class JournalHoldingStatsSerializer(JournalGroupStatsSerializer):
+    holding_time = serializers.ChoiceField(
+        choices=["<5m", "5m-1h", "1h-4h", "4h-1d", "1d-1w", ">1w"]
+    )
+
+
+class JournalTagStatsSerializer(JournalGroupStatsSerializer):
+    tag = serializers.CharField()
+
+
+class JournalRBucketSerializer(serializers.Serializer):
+    # "from" is a Python keyword: the field is declared by name below.
+    to = serializers.FloatField(allow_null=True, help_text="Exclusive; null: open.")
+    trades = serializers.IntegerField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "from": serializers.FloatField(
+                allow_null=True, help_text="Inclusive; null: open."
+            ),
+            **super().get_fields(),
+        }
+
+
 class JournalStatsSerializer(serializers.Serializer):
     """Documents the stats answer (built by JournalEntryQuerySet.stats)."""
 
@@ -274,3 +321,27 @@ class JournalStatsSerializer(serializers.Serializer):
         many=True, help_text="Pairs with entries in the filter, sorted by pair."
     )
     by_month = JournalMonthStatsSerializer(many=True)
+    by_weekday = JournalWeekdayStatsSerializer(
+        many=True,
+        help_text=(
+            "Every weekday; local time of the entries' account, or UTC when the "
+            "selected entries' accounts have different time zones."
+        ),
+    )
+    by_hour = JournalHourStatsSerializer(many=True, help_text="Every hour, as above.")
+    by_session = JournalSessionStatsSerializer(
+        many=True,
+        help_text=(
+            "asia 00–09 Tokyo, london 08–17 London, new_york 08–17 New York, each in "
+            "its city's local time; an entry counts in every session it opened in."
+        ),
+    )
+    by_holding_time = JournalHoldingStatsSerializer(many=True)
+    by_tag = JournalTagStatsSerializer(many=True, help_text="Sorted by tag.")
+    r_histogram = JournalRBucketSerializer(
+        many=True, help_text="Buckets of 0.5 R from −3 to 3, the ends open."
+    )
+    exit_efficiency = serializers.FloatField(
+        allow_null=True,
+        help_text="Mean pips / mfe_pips over winning entries with excursions.",
+    )

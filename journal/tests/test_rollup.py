@@ -157,10 +157,12 @@ def assert_maintained_state(owner_id: int) -> None:
 
 
 @pytest.mark.postgresql
-def test_unfiltered_stats_take_one_query(django_assert_num_queries):
+def test_unfiltered_totals_take_one_query(django_assert_num_queries):
     owner_id, _ = new_client()
     with django_assert_num_queries(1):
-        stats = JournalEntry.objects.for_owner(owner_id).stats()
+        stats = JournalEntry.objects.for_owner(owner_id).totals()
+    with django_assert_num_queries(3):  # and the breakdowns' two
+        JournalEntry.objects.for_owner(owner_id).stats()
     assert stats["total_trades"] == 0 and stats["max_drawdown"] == 0
 
 
