@@ -153,6 +153,12 @@ class JournalEntry(models.Model):
     outcome = models.CharField(
         max_length=9, choices=Outcome.choices, default=Outcome.PENDING
     )
+    broker_ticket = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The broker's id of the trade, from an import: one entry an account.",
+    )
     setup = models.CharField(max_length=100, blank=True, default="")
     tags = models.ManyToManyField(Tag, blank=True, related_name="entries")
     notes = models.TextField(blank=True, default="")
@@ -177,6 +183,11 @@ class JournalEntry(models.Model):
                 condition=Q(quantity__gt=0),
                 name="journal_quantity_positive",
                 violation_error_message="quantity must be greater than 0.",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "broker_ticket"],
+                condition=~Q(broker_ticket=""),
+                name="journal_ticket_once_an_account",
             ),
             models.CheckConstraint(
                 condition=Q(fees__gte=0),
@@ -278,3 +289,36 @@ class JournalRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id} {self.pair} {self.month or 'open'}"
+
+
+class Import(models.Model):
+    """A file of trades to import into one account, and how its import went."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    format = models.CharField(max_length=16)
+    mapping = models.JSONField(default=dict, blank=True)
+    atomic = models.BooleanField(default=True)
+    # The file until the import has run (a worker may be another process).
+    content = models.BinaryField(default=b"", editable=False)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.FloatField(default=0.0, help_text="Share of the file read.")
+    created = models.IntegerField(default=0)
+    skipped = models.IntegerField(default=0)
+    refused = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.format}, {self.status})"

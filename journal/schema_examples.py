@@ -138,6 +138,29 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "responses": {"201": {"created": 2, "ids": [312, 313]}},
     },
     "api_journal_stats_retrieve": {"responses": {"200": STATS}},
+    "api_journal_import_create": {
+        "request": {
+            "file": "statement.csv",
+            "account": 7,
+            "format": "csv",
+            "mapping": '{"pair": "Symbol", "direction": "Side"}',
+            "atomic": True,
+        },
+        "responses": {"202": {"id": 12, "status": "queued"}},
+    },
+    "api_journal_import_retrieve": {
+        "responses": {
+            "200": {
+                "id": 12,
+                "status": "done",
+                "progress": 1.0,
+                "created": 118,
+                "skipped": 4,
+                "refused": [],
+                "error": "",
+            }
+        }
+    },
     "api_journal_accounts_list": {"responses": {"200": page_example([ACCOUNT])}},
     "api_journal_accounts_create": {
         "request": ACCOUNT_CREATE,

@@ -2,6 +2,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import STRICT_FIELD_MAPPING, StoredDecimalField
@@ -68,6 +70,7 @@ class AccountSerializer(serializers.ModelSerializer):
         return value.upper()
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class AccountField(serializers.PrimaryKeyRelatedField):
     """An id of one of the owner's accounts (context["owner_id"]); a bulk request
     looks the owner's accounts up once, in context["accounts"]. Another user's

@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +23,13 @@ from api.pagination import PagePagination
 
 from . import services
 from .filters import JournalEntryFilter, JournalStatsFilter
-from .models import Account, JournalEntry
+from .import_serializers import (
+    ImportCreateSerializer,
+    ImportQueuedSerializer,
+    ImportSerializer,
+)
+from .imports import import_create
+from .models import Account, Import, JournalEntry
 from .serializers import (
     AccountSerializer,
     JournalEntrySerializer,
@@ -212,3 +219,43 @@ class AccountViewSet(
                 status=status.HTTP_409_CONFLICT,
             )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Import a file of trades into an own account",
+        request={"multipart/form-data": ImportCreateSerializer},
+        responses={202: ImportQueuedSerializer},
+    ),
+    retrieve=extend_schema(summary="How an own import is going"),
+)
+class ImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A user's imports: nobody else's exist here (404)."""
+
+    serializer_class = ImportSerializer
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Import.objects.none()
+        return Import.objects.filter(owner=self.request.user).defer("content")
+
+    def create(self, request: Request) -> Response:
+        serializer = ImportCreateSerializer(
+            data=request.data, context={"owner_id": request.user.id}
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        job = import_create(
+            owner_id=request.user.id,
+            account=data["account"],
+            format=data["format"],
+            content=data["file"].read(),
+            mapping=data.get("mapping"),
+            atomic=data["atomic"],
+        )
+        return Response(
+            ImportQueuedSerializer(job).data, status=status.HTTP_202_ACCEPTED
+        )

@@ -122,3 +122,30 @@ def test_tags_are_per_user(user, other_user, django_capture_on_commit_callbacks)
         ben.patch(f"{LIST}{theirs.json()['id']}/", {"tags": []}, format="json")
     assert ann.get(f"{LIST}{mine['id']}/").json()["tags"] == ["secret plan"]
     assert ann.get(f"{LIST}?tag=secret plan").json()["count"] == 1
+
+
+def test_another_user_can_neither_read_an_import_nor_import_into_an_account(
+    user, other_user
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ann, ben = token_client(user), token_client(other_user)
+    account = ann.post(ACCOUNTS, {"name": "ann's"}, format="json").json()["id"]
+
+    def body(account_id: int) -> dict:
+        content = b"pair,direction,entry_price,quantity,opened_at\n"
+        content += b"EUR/USD,buy,1.1,1,2026-01-01T00:00:00Z\n"
+        return {
+            "file": SimpleUploadedFile("a.csv", content),
+            "account": account_id,
+            "format": "csv",
+        }
+
+    queued = ann.post("/api/journal/import/", body(account), format="multipart")
+    assert queued.status_code == 202
+    path = f"/api/journal/import/{queued.json()['id']}/"
+    assert ben.get(path).status_code == 404
+    assert ann.get(path).status_code == 200
+    refused = ben.post("/api/journal/import/", body(account), format="multipart")
+    assert refused.status_code == 400 and "account" in refused.json()
+    assert APIClient().get(path).status_code == 401
