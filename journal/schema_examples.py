@@ -138,6 +138,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "responses": {"201": {"created": 2, "ids": [312, 313]}},
     },
     "api_journal_stats_retrieve": {"responses": {"200": STATS}},
+    "api_journal_export_csv": {
+        "responses": {
+            "200": "id,account,signal,pair,direction,entry_price,exit_price,stop_loss,"
+            "take_profit,quantity,opened_at,closed_at,fees,swap,gross_pnl,pnl,pips,"
+            "r_multiple,outcome,setup,tags,notes,created_at,updated_at\r\n"
+            "311,7,4182,EUR/USD,buy,1.1,1.105,1.095,1.11,10000,2026-01-05T10:00:00Z,"
+            "2026-01-05T12:00:00Z,7,-0.5,50,42.5,50,1,win,breakout,"
+            '"a grade,london open",textbook,2026-01-05T12:01:10Z,'
+            "2026-01-05T12:01:10Z\r\n"
+        }
+    },
     "api_journal_import_create": {
         "request": {
             "file": "statement.csv",

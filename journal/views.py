@@ -1,6 +1,8 @@
 from typing import Any
 
 from django.db import IntegrityError
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -22,6 +24,7 @@ from api.errors import conflict
 from api.pagination import PagePagination
 
 from . import services
+from .exports import export_lines
 from .filters import JournalEntryFilter, JournalStatsFilter
 from .import_serializers import (
     ImportCreateSerializer,
@@ -74,13 +77,19 @@ class JournalEntryViewSet(
     def filterset_class(self) -> type | None:
         if self.action == "stats":
             return JournalStatsFilter
-        return JournalEntryFilter if self.action == "list" else None
+        return JournalEntryFilter if self.action in ("list", "export") else None
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # the schema has no user
             return JournalEntry.objects.none()
         entries = JournalEntry.objects.for_owner(self.request.user)
         return entries.for_api() if self.action in ("list", "retrieve") else entries
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The export is CSV whatever the client accepts.
+        return super().perform_content_negotiation(
+            request, force=force or self.action == "export"
+        )
 
     @cached_response(own_namespace)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -133,6 +142,25 @@ class JournalEntryViewSet(
     def stats(self, request: Request) -> Response:
         entries = self.filter_queryset(self.get_queryset())
         return Response(entries.stats())
+
+    @extend_schema(
+        operation_id="api_journal_export_csv",
+        summary="Own entries as CSV (the list's filters), streamed",
+        filters=True,
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description="A header row of field names, then one row an entry.",
+            )
+        },
+    )
+    def export(self, request: Request) -> StreamingHttpResponse:
+        entries = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(
+            export_lines(entries), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="journal.csv"'
+        return response
 
     @extend_schema(
         summary="Import a list of entries, all or nothing",
