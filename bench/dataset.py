@@ -228,13 +228,15 @@ results AS (
   FROM priced pr
 )
 INSERT INTO journal_journalentry (
-  owner_id, signal_id, pair, direction, entry_price, exit_price, stop_loss,
-  take_profit, quantity, opened_at, closed_at, pnl, pnl_manual, pips, r_multiple,
+  owner_id, account_id, signal_id, pair, direction, entry_price, exit_price, stop_loss,
+  take_profit, quantity, opened_at, closed_at, gross_pnl, pnl, pnl_manual, pips,
+  r_multiple,
   outcome, setup, notes, created_at, updated_at)
-SELECT %(owner)s, NULL, pair, direction, entry, exit, stop, target, qty, opened,
+SELECT %(owner)s, %(account)s, NULL, pair, direction, entry, exit, stop, target, qty,
+       opened,
        CASE WHEN is_closed
             THEN opened + (1 + floor(r_hold * 72)) * interval '1 hour' END,
-       pnl, false, pips, r,
+       pnl, pnl, false, pips, r,
        CASE WHEN NOT is_closed THEN 'pending' WHEN pnl > 0 THEN 'win'
             WHEN pnl < 0 THEN 'loss' ELSE 'breakeven' END,
        (ARRAY['breakout', 'pullback', 'range', 'news'])[1 + floor(r_setup * 4)::int],
@@ -327,10 +329,28 @@ def load_candles(url: str, *, candles: int) -> int:
     return _load(url, "signals_candle", CANDLES_SQL, [{"candles": candles, "end": END}])
 
 
+def _default_account(url: str, owner_id: int) -> int:
+    """The owner's oldest journal account, created as the services would."""
+    with psycopg.connect(url) as conn:
+        found = conn.execute(
+            "SELECT id FROM journal_account WHERE owner_id = %s ORDER BY id LIMIT 1",
+            [owner_id],
+        ).fetchone()
+        if found is None:
+            found = conn.execute(
+                "INSERT INTO journal_account (owner_id, name, broker, currency,"
+                " timezone, created_at) VALUES (%s, 'Default', '', '', 'UTC', now())"
+                " RETURNING id",
+                [owner_id],
+            ).fetchone()
+        return found[0]
+
+
 def load_journal(url: str, *, owner_id: int, entries: int) -> int:
+    account = _default_account(url, owner_id)
     return _load(
         url,
         "journal_journalentry",
         JOURNAL_SQL,
-        [{"entries": entries, "end": END, "owner": owner_id}],
+        [{"entries": entries, "end": END, "owner": owner_id, "account": account}],
     )

@@ -45,7 +45,7 @@ from django.utils import timezone  # noqa: E402
 from core.batch_sql import MAX_BIND_PARAMS  # noqa: E402
 from journal.models import JournalEntry  # noqa: E402
 from journal.rollup import rollup_rebuild  # noqa: E402
-from journal.services import entry_derive  # noqa: E402
+from journal.services import account_default, entry_derive  # noqa: E402
 
 RUNS = 10
 USERNAME = "bench-journal"
@@ -57,6 +57,7 @@ def make(owner_id: int, n: int) -> list[JournalEntry]:
     """A seeded, plausible journal: 90% closed, some same-minute closes, some pnl."""
     rng = random.Random(42)
     now = timezone.now()
+    account = account_default(owner_id=owner_id)
     entries = []
     for i in range(n):
         pair = PAIRS[i % len(PAIRS)]
@@ -66,6 +67,7 @@ def make(owner_id: int, n: int) -> list[JournalEntry]:
         opened = START + timedelta(minutes=30 * i + rng.randint(0, 20))
         entry = JournalEntry(
             owner_id=owner_id,
+            account=account,
             pair=pair,
             direction="buy",
             entry_price=entry_price,
@@ -80,7 +82,8 @@ def make(owner_id: int, n: int) -> list[JournalEntry]:
             entry.exit_price = entry_price + Decimal(rng.randint(-400, 450)) / 100000
             entry.closed_at = opened + timedelta(minutes=rng.choice([0, 15, 60, 240]))
             if i % 13 == 0:
-                entry.pnl, entry.pnl_manual = Decimal(rng.randint(-900, 900)), True
+                entry.gross_pnl = Decimal(rng.randint(-900, 900))
+                entry.pnl_manual = True
         entries.append(entry_derive(entry))
     return entries
 

@@ -34,10 +34,14 @@ class JournalEntryAdminForm(forms.ModelForm):
             "opened_at",
             "closed_at",
             "pnl",
+            "fees",
+            "swap",
             "setup",
             "notes",
         )
-        help_texts = {"pnl": "Leave empty to compute it from the prices."}
+        help_texts = {
+            "pnl": "Net of fees and swap. Leave empty to compute it from the prices."
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -51,6 +55,8 @@ class JournalEntryAdminForm(forms.ModelForm):
             opened_at=data.get("opened_at"),
             closed_at=data.get("closed_at"),
             pnl=pnl,
+            fees=data.get("fees") or 0,
+            swap=data.get("swap") or 0,
             pip=pip_size(data["pair"], settings.PIP_SIZES)
             if data.get("pair")
             else None,
@@ -85,6 +91,7 @@ class JournalEntryAdmin(admin.ModelAdmin):
     search_fields = ("notes",)
     raw_id_fields = ("owner", "signal")
     readonly_fields = (
+        "gross_pnl",
         "pips",
         "r_multiple",
         "outcome",

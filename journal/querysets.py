@@ -5,15 +5,28 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
-from django.db.models import Avg, Count, F, FloatField, Q, Sum, Window
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+    Window,
+)
 from django.db.models.functions import Cast, ExtractHour, ExtractIsoWeekDay, Floor
 
+from .breakdowns import breakdowns
 from .rollup_stats import owner_stats_rows, unfiltered_owner
 from .trade import WIN
 from .window_stats import stats_answer, window_stats
 
 API_FIELDS = (
     "id",
+    "account",
     "signal",
     "pair",
     "direction",
@@ -24,6 +37,9 @@ API_FIELDS = (
     "quantity",
     "opened_at",
     "closed_at",
+    "fees",
+    "swap",
+    "gross_pnl",
     "pnl",
     "pips",
     "r_multiple",
@@ -34,7 +50,24 @@ API_FIELDS = (
     "updated_at",
 )
 # The columns the statistics read, in the order of window_stats' `base` CTE.
-STATS_COLUMNS = ("id", "pair", "outcome", "closed_at", "pnl", "pips", "r_multiple")
+STATS_COLUMNS = (
+    "id",
+    "pair",
+    "outcome",
+    "closed_at",
+    "pnl",
+    "pips",
+    "r_multiple",
+    "fees",
+    "swap",
+    "gross_pnl",
+)
+
+
+class AccountQuerySet(models.QuerySet):
+    def for_owner(self, user: Any) -> "AccountQuerySet":
+        """Accounts of one user (a user or a user id)."""
+        return self.filter(owner_id=getattr(user, "pk", user))
 
 
 class JournalEntryQuerySet(models.QuerySet):
@@ -43,8 +76,23 @@ class JournalEntryQuerySet(models.QuerySet):
         return self.filter(owner_id=getattr(user, "pk", user))
 
     def for_api(self) -> "JournalEntryQuerySet":
-        """The columns of the API's entry shape, newest `opened_at` first."""
-        return self.only(*API_FIELDS).order_by("-opened_at", "-id")
+        """The columns of the API's entry shape, newest `opened_at` first, with the
+        entries' tags (one more query, whatever the page's size)."""
+        tags = self.model.tags.field.related_model.objects.order_by("name")
+        return (
+            self.only(*API_FIELDS)
+            .prefetch_related(Prefetch("tags", queryset=tags.only("id", "name")))
+            .order_by("-opened_at", "-id")
+        )
+
+    def with_tags(self, names: list[str], mode: str = "any") -> "JournalEntryQuerySet":
+        """Entries with any (mode "any") or every (mode "all") of these tags."""
+        links = self.model.tags.through.objects.filter(journalentry_id=OuterRef("pk"))
+        if mode == "all":
+            return self.filter(
+                *(Exists(links.filter(tag__name=name)) for name in set(names))
+            )
+        return self.filter(Exists(links.filter(tag__name__in=names)))
 
     def closed(self) -> "JournalEntryQuerySet":
         return self.filter(closed_at__isnull=False)
@@ -139,7 +187,12 @@ class JournalEntryQuerySet(models.QuerySet):
         )
 
     def stats(self) -> dict[str, Any]:
-        """The contract's statistics of these entries, in three queries.
+        """The contract's statistics of these entries: the totals (`totals`) and
+        the breakdowns of journal.breakdowns (two queries more)."""
+        return {**self.totals(), **breakdowns(self)}
+
+    def totals(self) -> dict[str, Any]:
+        """The contract's statistics but the breakdowns, in three queries.
 
         One statement for the totals (aggregates), the drawdown (a running sum and a
         running peak in closing order) and the streaks (gaps and islands), both from

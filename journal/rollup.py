@@ -133,8 +133,9 @@ def running_refresh(*, owner_id: int, start: tuple[datetime, int] | None) -> Non
 
 BUCKET_SQL = f"""
 INSERT INTO {ROLLUP} (owner_id, pair, month, entries, closed, wins, losses,
-    breakevens, total_pnl, gross_profit, gross_loss, win_pnl, loss_pnl, largest_win,
-    largest_loss, total_pips, r_count, r_sum, r_squares, r_min, r_max)
+    breakevens, total_pnl, total_fees, total_swap, total_gross, gross_profit,
+    gross_loss, win_pnl, loss_pnl, largest_win, largest_loss, total_pips, r_count,
+    r_sum, r_squares, r_min, r_max)
 SELECT owner_id, pair,
        COALESCE(to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM'), ''),
        COUNT(*), COUNT(closed_at),
@@ -142,6 +143,9 @@ SELECT owner_id, pair,
        COUNT(*) FILTER (WHERE outcome = '{LOSS}'),
        COUNT(*) FILTER (WHERE outcome = 'breakeven'),
        SUM(pnl),
+       SUM(fees) FILTER (WHERE closed_at IS NOT NULL),
+       SUM(swap) FILTER (WHERE closed_at IS NOT NULL),
+       SUM(gross_pnl),
        SUM(pnl) FILTER (WHERE pnl > 0),
        SUM(pnl) FILTER (WHERE pnl < 0),
        SUM(pnl) FILTER (WHERE outcome = '{WIN}'),

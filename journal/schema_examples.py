@@ -5,7 +5,15 @@ from typing import Any
 
 from api.schema import page_example
 
+ACCOUNT_CREATE = {
+    "name": "IC Markets live",
+    "broker": "IC Markets",
+    "currency": "USD",
+    "timezone": "Europe/London",
+}
+ACCOUNT = {"id": 7, **ACCOUNT_CREATE, "created_at": "2026-01-02T09:00:00Z"}
 CREATE = {
+    "account": 7,
     "signal": 4182,
     "pair": "EUR/USD",
     "direction": "buy",
@@ -16,18 +24,38 @@ CREATE = {
     "opened_at": "2026-01-05T10:00:00Z",
     "exit_price": 1.105,
     "closed_at": "2026-01-05T12:00:00Z",
+    "fees": 7.0,
+    "swap": -0.5,
     "setup": "breakout",
+    "tags": ["a grade", "london open"],
     "notes": "textbook",
 }
 ENTRY = {
     "id": 311,
     **CREATE,
-    "pnl": 50.0,
+    "gross_pnl": 50.0,
+    "pnl": 42.5,
     "pips": 50.0,
     "r_multiple": 1.0,
     "outcome": "win",
     "created_at": "2026-01-05T12:01:10Z",
     "updated_at": "2026-01-05T12:01:10Z",
+}
+GROUP = {
+    "trades": 40,
+    "wins": 18,
+    "losses": 21,
+    "win_rate": 0.45,
+    "total_pnl": 812.5,
+    "expectancy": 20.3125,
+}
+EMPTY_GROUP = {
+    "trades": 0,
+    "wins": 0,
+    "losses": 0,
+    "win_rate": None,
+    "total_pnl": 0.0,
+    "expectancy": None,
 }
 STATS = {
     "total_trades": 42,
@@ -38,6 +66,9 @@ STATS = {
     "breakevens": 1,
     "win_rate": 0.45,
     "total_pnl": 812.5,
+    "total_fees": 280.0,
+    "total_swap": -7.5,
+    "gross_pnl": 1100.0,
     "gross_profit": 3240.0,
     "gross_loss": 2427.5,
     "profit_factor": 1.3347,
@@ -65,6 +96,31 @@ STATS = {
         }
     ],
     "by_month": [{"month": "2026-01", "trades": 40, "wins": 18, "total_pnl": 812.5}],
+    "by_weekday": [
+        {"weekday": day, **(GROUP if day == 1 else EMPTY_GROUP)} for day in range(7)
+    ],
+    "by_hour": [
+        {"hour": hour, **(GROUP if hour == 9 else EMPTY_GROUP)} for hour in range(24)
+    ],
+    "by_session": [
+        {"session": "asia", **EMPTY_GROUP},
+        {"session": "london", **GROUP},
+        {"session": "new_york", **GROUP},
+    ],
+    "by_holding_time": [
+        {"holding_time": label, **(GROUP if label == "1h-4h" else EMPTY_GROUP)}
+        for label in ("<5m", "5m-1h", "1h-4h", "4h-1d", "1d-1w", ">1w")
+    ],
+    "by_tag": [{"tag": "a grade", **GROUP}],
+    "r_histogram": [
+        {
+            "from": None if k < -6 else k / 2,
+            "to": None if k >= 6 else (k + 1) / 2,
+            "trades": {-2: 21, 2: 18}.get(k, 0),
+        }
+        for k in range(-7, 7)
+    ],
+    "exit_efficiency": 0.62,
 }
 
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -82,4 +138,48 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "responses": {"201": {"created": 2, "ids": [312, 313]}},
     },
     "api_journal_stats_retrieve": {"responses": {"200": STATS}},
+    "api_journal_export_csv": {
+        "responses": {
+            "200": "id,account,signal,pair,direction,entry_price,exit_price,stop_loss,"
+            "take_profit,quantity,opened_at,closed_at,fees,swap,gross_pnl,pnl,pips,"
+            "r_multiple,outcome,setup,tags,notes,created_at,updated_at\r\n"
+            "311,7,4182,EUR/USD,buy,1.1,1.105,1.095,1.11,10000,2026-01-05T10:00:00Z,"
+            "2026-01-05T12:00:00Z,7,-0.5,50,42.5,50,1,win,breakout,"
+            '"a grade,london open",textbook,2026-01-05T12:01:10Z,'
+            "2026-01-05T12:01:10Z\r\n"
+        }
+    },
+    "api_journal_import_create": {
+        "request": {
+            "file": "statement.csv",
+            "account": 7,
+            "format": "csv",
+            "mapping": '{"pair": "Symbol", "direction": "Side"}',
+            "atomic": True,
+        },
+        "responses": {"202": {"id": 12, "status": "queued"}},
+    },
+    "api_journal_import_retrieve": {
+        "responses": {
+            "200": {
+                "id": 12,
+                "status": "done",
+                "progress": 1.0,
+                "created": 118,
+                "skipped": 4,
+                "refused": [],
+                "error": "",
+            }
+        }
+    },
+    "api_journal_accounts_list": {"responses": {"200": page_example([ACCOUNT])}},
+    "api_journal_accounts_create": {
+        "request": ACCOUNT_CREATE,
+        "responses": {"201": ACCOUNT},
+    },
+    "api_journal_accounts_retrieve": {"responses": {"200": ACCOUNT}},
+    "api_journal_accounts_partial_update": {
+        "request": {"timezone": "America/New_York"},
+        "responses": {"200": {**ACCOUNT, "timezone": "America/New_York"}},
+    },
 }

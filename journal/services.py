@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,7 +24,7 @@ from core.validators import decimal_fits
 from market.pricing import pip_size
 from signals.models import Signal
 
-from .models import JournalEntry
+from .models import Account, JournalEntry, Tag
 from .rollup import (
     Touched,
     rollup_lock,
@@ -31,9 +32,9 @@ from .rollup import (
     rollup_rebuild_all,
     rollup_refresh,
 )
-from .trade import derive
+from .trade import derive, gross_from_net
 
-DERIVED_FIELDS = ("pnl", "pips", "r_multiple", "outcome", "pnl_manual")
+DERIVED_FIELDS = ("gross_pnl", "pnl", "pips", "r_multiple", "outcome", "pnl_manual")
 logger = logging.getLogger(__name__)
 
 
@@ -80,13 +81,99 @@ def entry_signals_find(*, items: list[Any]) -> dict[int, Signal]:
     return Signal.objects.in_bulk(list(_signal_ids(items)))
 
 
+DEFAULT_ACCOUNT_NAME = "Default"
+
+
+def account_default(*, owner_id: int) -> Account:
+    """The owner's default account: their oldest, created on demand.
+
+    Locks the owner's user row first, so two first writes create one account.
+    """
+    with transaction.atomic(savepoint=False):
+        users = get_user_model().objects.select_for_update()
+        list(users.filter(pk=owner_id).values_list("pk"))
+        account = Account.objects.for_owner(owner_id).order_by("id").first()
+        if account is None:
+            account = Account.objects.create(
+                owner_id=owner_id, name=DEFAULT_ACCOUNT_NAME
+            )
+    return account
+
+
+def account_create(*, owner_id: int, data: dict[str, Any]) -> Account:
+    """Create a validated account for its owner."""
+    return Account.objects.create(owner_id=owner_id, **data)
+
+
+def account_update(*, account: Account, data: dict[str, Any]) -> Account:
+    """Apply validated changes; the owner's stats depend on its time zone."""
+    with transaction.atomic():
+        for name, value in data.items():
+            setattr(account, name, value)
+        account.save()
+        journal_bump_after_commit([account.owner_id])
+    return account
+
+
+class AccountInUse(Exception):
+    """The account still has entries: they go first."""
+
+
+def account_delete(*, account: Account) -> None:
+    """Delete an account that has no entries (else AccountInUse)."""
+    with transaction.atomic():
+        if account.entries.exists():
+            raise AccountInUse
+        account.delete()
+
+
+def _untagged(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of an entry's row: its tags are links, written apart."""
+    return {name: value for name, value in data.items() if name != "tags"}
+
+
 def _assign(entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
-    """Set the given fields; a pnl given is kept from now on, a null one computed."""
+    """Set the given fields; a pnl given is kept from now on, a null one computed.
+
+    What is kept is the gross pnl: a gross_pnl given as it is, a (net) pnl as the
+    gross it means under the entry's costs after this write, so later changes of
+    fees or swap move the net pnl.
+    """
     for name, value in data.items():
         setattr(entry, name, value)
-    if "pnl" in data:
-        entry.pnl_manual = data["pnl"] is not None
+    given = data.get("gross_pnl", data.get("pnl"))
+    if "gross_pnl" in data or "pnl" in data:
+        entry.pnl_manual = given is not None
+    if "gross_pnl" not in data and data.get("pnl") is not None:
+        entry.gross_pnl = gross_from_net(data["pnl"], entry.fees, entry.swap)
     return entry
+
+
+def _tags_link(
+    *, owner_id: int, tagged: list[tuple[JournalEntry, list[str]]], replace: bool
+) -> None:
+    """Give each entry exactly (replace) or also these tags of its owner, creating
+    the owner's missing tags: a constant number of queries for any count."""
+    if not tagged:
+        return
+    through = JournalEntry.tags.through
+    if replace:
+        through.objects.filter(journalentry_id__in=[e.pk for e, _ in tagged]).delete()
+    names = sorted({name for _, entry_names in tagged for name in entry_names})
+    if not names:
+        return
+    tags = [Tag(owner_id=owner_id, name=name) for name in names]
+    Tag.objects.bulk_create(tags, ignore_conflicts=True)
+    ids = dict(
+        Tag.objects.filter(owner_id=owner_id, name__in=names).values_list("name", "id")
+    )
+    links = [
+        through(journalentry_id=entry.pk, tag_id=ids[name])
+        for entry, entry_names in tagged
+        for name in entry_names
+    ]
+    batch_size = bulk_batch_size(2)
+    through.objects.bulk_create(links, batch_size=batch_size, ignore_conflicts=True)
 
 
 def entry_derive(entry: JournalEntry) -> JournalEntry:
@@ -97,10 +184,16 @@ def entry_derive(entry: JournalEntry) -> JournalEntry:
         exit_price=entry.exit_price,
         stop_loss=entry.stop_loss,
         quantity=entry.quantity,
-        pnl=entry.pnl if entry.pnl_manual else None,
+        gross_pnl=entry.gross_pnl if entry.pnl_manual else None,
         pip=pip_size(entry.pair, settings.PIP_SIZES),
+        fees=entry.fees,
+        swap=entry.swap,
     )
-    entry.pnl, entry.pips = derived.pnl, derived.pips
+    entry.gross_pnl, entry.pnl, entry.pips = (
+        derived.gross_pnl,
+        derived.pnl,
+        derived.pips,
+    )
     entry.r_multiple, entry.outcome = derived.r_multiple, derived.outcome
     entry.pnl_manual = entry.pnl_manual and entry.exit_price is not None
     if entry.closed_at is None:  # closed entries get theirs from rollup_refresh
@@ -120,14 +213,29 @@ def entry_create(*, owner_id: int, data: dict[str, Any]) -> JournalEntry:
 def entries_bulk_create(
     *, owner_id: int, items: Iterable[dict[str, Any]]
 ) -> list[JournalEntry]:
-    """Insert validated entries for one owner, all or nothing, in the input order."""
+    """Insert validated entries for one owner, all or nothing, in the input order;
+    an entry given no account goes to the owner's default account."""
+    items = list(items)
+    tag_lists = [item.get("tags") for item in items]
     entries = [
-        entry_derive(_assign(JournalEntry(owner_id=owner_id), item)) for item in items
+        entry_derive(_assign(JournalEntry(owner_id=owner_id), _untagged(item)))
+        for item in items
     ]
     batch_size = bulk_batch_size(len(JournalEntry._meta.concrete_fields))
     with transaction.atomic():
         rollup_lock(owner_id)
+        if any(entry.account_id is None for entry in entries):
+            default = account_default(owner_id=owner_id)
+            for entry in entries:
+                if entry.account_id is None:
+                    entry.account = default
         created = JournalEntry.objects.bulk_create(entries, batch_size=batch_size)
+        tagged = [
+            (entry, names)
+            for entry, names in zip(created, tag_lists, strict=True)
+            if names
+        ]
+        _tags_link(owner_id=owner_id, tagged=tagged, replace=False)
         rollup_refresh(owner_id=owner_id, touched=map(_touched, created))
         journal_bump_after_commit([owner_id])
     return created
@@ -140,8 +248,11 @@ def entry_update(*, entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
         # The lock serialises concurrent changes of one entry: none is lost.
         locked = JournalEntry.objects.select_for_update().get(pk=entry.pk)
         before = _touched(locked)
-        entry_derive(_assign(locked, data))
+        entry_derive(_assign(locked, _untagged(data)))
         locked.save()
+        if "tags" in data:
+            tagged = [(locked, data["tags"])]
+            _tags_link(owner_id=locked.owner_id, tagged=tagged, replace=True)
         rollup_refresh(owner_id=locked.owner_id, touched=[before, _touched(locked)])
         journal_bump_after_commit([locked.owner_id])
     return locked
@@ -161,6 +272,13 @@ def entry_save(*, entry: JournalEntry, changed: Iterable[str]) -> JournalEntry:
             rollup_lock(owner_id)
         if "pnl" in changed:
             entry.pnl_manual = entry.pnl is not None
+            if entry.pnl is not None:
+                entry.gross_pnl = gross_from_net(entry.pnl, entry.fees, entry.swap)
+        account = Account.objects.filter(pk=entry.account_id).first()
+        if account is None or account.owner_id != entry.owner_id:
+            # the admin's form has no account: a new or moved entry takes the
+            # owner's default one
+            entry.account = account_default(owner_id=entry.owner_id)
         entry_derive(entry)
         entry.save()
         if before is not None:  # the admin may even move an entry to another owner

@@ -27,6 +27,7 @@ PIPS_LIMIT = Decimal(10) ** (PIPS_DIGITS - PIPS_PLACES)
 
 @dataclass(frozen=True)
 class Derived:
+    gross_pnl: Decimal | None
     pnl: Decimal | None
     pips: Decimal | None
     r_multiple: Decimal | None
@@ -49,6 +50,20 @@ def default_pnl(
         )
 
 
+def net_pnl(gross_pnl: Decimal, fees: Decimal, swap: Decimal) -> Decimal:
+    """pnl after costs: gross − fees + swap (exact: all have 8 places)."""
+    with localcontext() as context:
+        context.prec = 60
+        return _quantize(gross_pnl - fees + swap, PNL_PLACES)
+
+
+def gross_from_net(pnl: Decimal, fees: Decimal, swap: Decimal) -> Decimal:
+    """The gross pnl a client's net pnl means under these costs: pnl + fees − swap."""
+    with localcontext() as context:
+        context.prec = 60
+        return _quantize(pnl + fees - swap, PNL_PLACES)
+
+
 def derive(
     *,
     direction: str,
@@ -56,20 +71,25 @@ def derive(
     exit_price: Decimal | None,
     stop_loss: Decimal | None,
     quantity: Decimal,
-    pnl: Decimal | None,
+    gross_pnl: Decimal | None,
     pip: Decimal,
+    fees: Decimal = Decimal(0),
+    swap: Decimal = Decimal(0),
 ) -> Derived:
-    """The server-computed fields of an entry; `pnl` is the client's value or None.
+    """The server-computed fields of an entry; `gross_pnl` is the client's or None.
 
     Open (no exit): all null and pending. Closed: pips signed so profit is positive;
-    pnl the client's else (exit − entry) × quantity negated for a sell; r_multiple the
-    move over |entry − stop| (null without a stop), whatever pnl the client gave;
-    outcome by the sign of pnl.
+    gross_pnl the client's else (exit − entry) × quantity negated for a sell; pnl =
+    gross_pnl − fees + swap; r_multiple the move over |entry − stop| (null without a
+    stop), whatever pnl the client gave; outcome by the sign of the net pnl.
     """
     if exit_price is None:
-        return Derived(pnl=None, pips=None, r_multiple=None, outcome=PENDING)
-    if pnl is None:
-        pnl = default_pnl(direction, entry_price, exit_price, quantity)
+        return Derived(
+            gross_pnl=None, pnl=None, pips=None, r_multiple=None, outcome=PENDING
+        )
+    if gross_pnl is None:
+        gross_pnl = default_pnl(direction, entry_price, exit_price, quantity)
+    pnl = net_pnl(gross_pnl, fees, swap)
     with localcontext() as context:
         context.prec = 60
         pip_count = _quantize(
@@ -82,7 +102,13 @@ def derive(
             else None
         )
     outcome = WIN if pnl > 0 else LOSS if pnl < 0 else BREAKEVEN
-    return Derived(pnl=pnl, pips=pip_count, r_multiple=r_multiple, outcome=outcome)
+    return Derived(
+        gross_pnl=gross_pnl,
+        pnl=pnl,
+        pips=pip_count,
+        r_multiple=r_multiple,
+        outcome=outcome,
+    )
 
 
 def entry_errors(
@@ -96,11 +122,15 @@ def entry_errors(
     closed_at: datetime | None,
     pnl: Decimal | None,
     pip: Decimal | None = None,
+    fees: Decimal = Decimal(0),
+    swap: Decimal = Decimal(0),
+    gross_pnl: Decimal | None = None,
 ) -> dict[str, str]:
     """Why these values do not make an entry, by field; empty when they do.
 
-    `pnl` is the value the client gives in this write (None when it gives none);
-    `pip` the pair's pip size, to check that the pips fit their column.
+    `pnl` (net) and `gross_pnl` are the values the client gives in this write (None
+    when it gives none); `pip` the pair's pip size, to check that the pips fit their
+    column; `fees` and `swap` the entry's costs after this write.
     """
     errors: dict[str, str] = {}
     if exit_price is not None and closed_at is None:
@@ -117,8 +147,20 @@ def entry_errors(
         errors["stop_loss"] = "Must differ from entry_price: the risk would be zero."
     if pnl is not None and exit_price is None and closed_at is None:
         errors["pnl"] = "Only a closed entry has a pnl: give exit_price and closed_at."
+    if gross_pnl is not None and exit_price is None and closed_at is None:
+        errors["gross_pnl"] = (
+            "Only a closed entry has a pnl: give exit_price and closed_at."
+        )
+    if (
+        pnl is not None
+        and gross_pnl is not None
+        and pnl != net_pnl(gross_pnl, fees, swap)
+    ):
+        errors["pnl"] = "Must equal gross_pnl − fees + swap; give one of them."
+    errors.update(_net_errors(pnl, gross_pnl, fees, swap))
     if (
         pnl is None
+        and gross_pnl is None
         and direction is not None
         and entry_price is not None
         and exit_price is not None
@@ -127,9 +169,22 @@ def entry_errors(
         move_pnl = default_pnl(direction, entry_price, exit_price, quantity)
         if abs(move_pnl) >= PNL_LIMIT:
             errors["quantity"] = "(exit − entry) × quantity must stay below 1e16."
+        else:
+            errors.update(_net_errors(None, move_pnl, fees, swap))
     if direction is not None and entry_price is not None and exit_price is not None:
         errors.update(_overflow_errors(direction, entry_price, exit_price, pip))
     return errors
+
+
+def _net_errors(
+    pnl: Decimal | None, gross_pnl: Decimal | None, fees: Decimal, swap: Decimal
+) -> dict[str, str]:
+    """A gross or net pnl the costs push past the pnl columns (1e16)."""
+    if pnl is not None and abs(gross_from_net(pnl, fees, swap)) >= PNL_LIMIT:
+        return {"fees": "pnl + fees − swap (the gross pnl) must stay below 1e16."}
+    if gross_pnl is not None and abs(net_pnl(gross_pnl, fees, swap)) >= PNL_LIMIT:
+        return {"fees": "gross_pnl − fees + swap (the pnl) must stay below 1e16."}
+    return {}
 
 
 def _overflow_errors(

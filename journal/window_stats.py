@@ -52,7 +52,7 @@ def _row_dict(cursor: Any, row: tuple) -> dict[str, Any]:
     }
 
 
-def _exact(column: str, places: int, vendor: str) -> str:
+def exact(column: str, places: int, vendor: str) -> str:
     """SQL for `column` in a form whose SUM/MIN/MAX are exact.
 
     PostgreSQL's numeric already is. SQLite holds decimals as doubles and sums doubles
@@ -71,7 +71,7 @@ def _exact(column: str, places: int, vendor: str) -> str:
     )
 
 
-def _units_to_decimal(value: Any, places: int, vendor: str) -> Decimal | None:
+def units_to_decimal(value: Any, places: int, vendor: str) -> Decimal | None:
     if value is None:
         return None
     if vendor == "postgresql":
@@ -84,14 +84,17 @@ def _ctes(base: str, vendor: str) -> str:
     # inlined, each use reads the (owner, closed_at, id) index in walking order.
     inline = "NOT MATERIALIZED " if vendor == "postgresql" else ""
     return (
-        f"WITH base (id, pair, outcome, closed_at, pnl, pips, r) AS {inline}({base}),\n"
+        "WITH base (id, pair, outcome, closed_at, pnl, pips, r, fees, swap, gross)"
+        f" AS {inline}({base}),\n"
         f"closed AS {inline}(SELECT * FROM base WHERE closed_at IS NOT NULL)"
     )
 
 
 def _summary_sql(base: str, vendor: str) -> str:
-    pnl = _exact("pnl", PNL_PLACES, vendor)
-    pips = _exact("pips", PIPS_PLACES, vendor)
+    pnl = exact("pnl", PNL_PLACES, vendor)
+    pips = exact("pips", PIPS_PLACES, vendor)
+    fees, swap = exact("fees", PNL_PLACES, vendor), exact("swap", PNL_PLACES, vendor)
+    gross = exact("gross", PNL_PLACES, vendor)
     return f"""{_ctes(base, vendor)},
 totals AS (
     SELECT COUNT(*) AS total_trades,
@@ -100,6 +103,9 @@ totals AS (
            SUM(CASE WHEN outcome = '{LOSS}' THEN 1 ELSE 0 END) AS losses,
            SUM(CASE WHEN outcome = '{BREAKEVEN}' THEN 1 ELSE 0 END) AS breakevens,
            SUM({pnl}) AS total_pnl,
+           SUM(CASE WHEN closed_at IS NOT NULL THEN {fees} END) AS total_fees,
+           SUM(CASE WHEN closed_at IS NOT NULL THEN {swap} END) AS total_swap,
+           SUM({gross}) AS total_gross,
            SUM(CASE WHEN pnl > 0 THEN {pnl} END) AS gross_profit,
            SUM(CASE WHEN pnl < 0 THEN {pnl} END) AS gross_loss,
            SUM(CASE WHEN outcome = '{WIN}' THEN {pnl} END) AS win_pnl,
@@ -147,8 +153,8 @@ SELECT * FROM totals CROSS JOIN sequence"""
 
 
 def _by_pair_sql(base: str, vendor: str) -> str:
-    pnl = _exact("pnl", PNL_PLACES, vendor)
-    pips = _exact("pips", PIPS_PLACES, vendor)
+    pnl = exact("pnl", PNL_PLACES, vendor)
+    pips = exact("pips", PIPS_PLACES, vendor)
     return f"""{_ctes(base, vendor)}
 SELECT pair,
        COUNT(closed_at) AS trades,
@@ -161,7 +167,7 @@ GROUP BY pair"""
 
 
 def _by_month_sql(base: str, vendor: str) -> str:
-    pnl = _exact("pnl", PNL_PLACES, vendor)
+    pnl = exact("pnl", PNL_PLACES, vendor)
     return f"""{_ctes(base, vendor)}
 SELECT {MONTH_LABEL_SQL[vendor]} AS month,
        COUNT(*) AS trades,
@@ -176,7 +182,7 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _ratio(numerator: Decimal | int, denominator: Decimal | int) -> float | None:
+def ratio(numerator: Decimal | int, denominator: Decimal | int) -> float | None:
     if not denominator:
         return None
     with localcontext() as context:
@@ -206,7 +212,7 @@ def stats_answer(
     row = summary or {}
 
     def money(name: str, source: dict[str, Any] = row) -> Decimal | None:
-        return _units_to_decimal(source.get(name), PNL_PLACES, vendor)
+        return units_to_decimal(source.get(name), PNL_PLACES, vendor)
 
     total = row.get("total_trades") or 0
     closed = row.get("closed_trades") or 0
@@ -215,9 +221,9 @@ def stats_answer(
     gross_profit = money("gross_profit") or Decimal(0)
     gross_loss = -(money("gross_loss") or Decimal(0))
     win_pnl, loss_pnl = money("win_pnl"), money("loss_pnl")
-    avg_win = _ratio(win_pnl, wins) if win_pnl is not None else None
-    avg_loss = _ratio(loss_pnl, losses) if loss_pnl is not None else None
-    total_pips = _units_to_decimal(row.get("total_pips"), PIPS_PLACES, vendor)
+    avg_win = ratio(win_pnl, wins) if win_pnl is not None else None
+    avg_loss = ratio(loss_pnl, losses) if loss_pnl is not None else None
+    total_pips = units_to_decimal(row.get("total_pips"), PIPS_PLACES, vendor)
     r_count = row.get("r_count") or 0
     return {
         "total_trades": total,
@@ -226,15 +232,18 @@ def stats_answer(
         "wins": wins,
         "losses": losses,
         "breakevens": row.get("breakevens") or 0,
-        "win_rate": _ratio(wins, closed),
+        "win_rate": ratio(wins, closed),
         "total_pnl": float(total_pnl),
+        "total_fees": float(money("total_fees") or 0),
+        "total_swap": float(money("total_swap") or 0),
+        "gross_pnl": float(money("total_gross") or 0),
         "gross_profit": float(gross_profit),
         "gross_loss": float(gross_loss),
-        "profit_factor": _ratio(gross_profit, gross_loss),
+        "profit_factor": ratio(gross_profit, gross_loss),
         "avg_win": avg_win,
         "avg_loss": avg_loss,
-        "expectancy": _ratio(total_pnl, closed),
-        "avg_r_multiple": (_ratio(Decimal(row["r_sum"]), r_count) if r_count else None),
+        "expectancy": ratio(total_pnl, closed),
+        "avg_r_multiple": (ratio(Decimal(row["r_sum"]), r_count) if r_count else None),
         "total_pips": float(total_pips or 0),
         "largest_win": _number(money("largest_win")),
         "largest_loss": _number(money("largest_loss")),
@@ -243,7 +252,7 @@ def stats_answer(
         "longest_loss_streak": row.get("longest_loss_streak") or 0,
         "payoff_ratio": (
             # avg_win / |avg_loss|, as one division
-            _ratio(win_pnl * losses, abs(loss_pnl) * wins)
+            ratio(win_pnl * losses, abs(loss_pnl) * wins)
             if win_pnl is not None and loss_pnl is not None
             else None
         ),
@@ -254,10 +263,10 @@ def stats_answer(
                 "trades": item["trades"] or 0,
                 "wins": item["wins"] or 0,
                 "losses": item["losses"] or 0,
-                "win_rate": _ratio(item["wins"] or 0, item["trades"] or 0),
+                "win_rate": ratio(item["wins"] or 0, item["trades"] or 0),
                 "total_pnl": float(money("total_pnl", item) or 0),
                 "total_pips": float(
-                    _units_to_decimal(item["total_pips"], PIPS_PLACES, vendor) or 0
+                    units_to_decimal(item["total_pips"], PIPS_PLACES, vendor) or 0
                 ),
             }
             # Code-point order, the same on every database whatever its collation.

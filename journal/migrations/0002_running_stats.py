@@ -6,10 +6,8 @@ from django.db import migrations, models
 
 
 def compute_running_stats(apps, schema_editor):
-    """Fill the running columns and the rollup of every existing owner."""
-    from journal.rollup import rollup_rebuild_all
-
-    rollup_rebuild_all()
+    """Nothing now: 0006_costs fills the running columns and the rollup of every
+    existing owner, once the rollup has every column journal.rollup writes."""
 
 
 class Migration(migrations.Migration):

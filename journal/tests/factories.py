@@ -6,7 +6,8 @@ import factory
 
 from journal.models import JournalEntry
 from journal.rollup import rollup_refresh
-from journal.services import entry_derive
+from journal.services import account_default, entry_derive
+from journal.trade import gross_from_net
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 
@@ -30,7 +31,11 @@ class JournalEntryFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> JournalEntry:
         entry = model_class(*args, **kwargs)
+        if entry.account_id is None:
+            entry.account = account_default(owner_id=entry.owner_id)
         entry.pnl_manual = kwargs.get("pnl") is not None
+        if entry.pnl_manual:  # a net pnl given: the gross it means is kept
+            entry.gross_pnl = gross_from_net(entry.pnl, entry.fees, entry.swap)
         entry_derive(entry)
         entry.save()
         # As the services do: keep the owner's maintained statistics up to date.

@@ -36,6 +36,8 @@ def form(owner_id: int, **overrides: str) -> dict[str, str]:
         "closed_at_0": "2026-01-05",
         "closed_at_1": "12:00:00",
         "pnl": "",
+        "fees": "0",
+        "swap": "0",
         "setup": "breakout",
         "notes": "",
     }
@@ -61,6 +63,12 @@ def test_a_pnl_typed_in_the_admin_is_kept(admin_client_, user):
     admin_client_.post(ADD_URL, form(user.id, pnl="-4"))
     entry = JournalEntry.objects.get()
     assert entry.pnl == Decimal("-4") and entry.outcome == "loss" and entry.pnl_manual
+
+
+def test_costs_typed_in_the_admin_come_off_the_pnl(admin_client_, user):
+    admin_client_.post(ADD_URL, form(user.id, fees="2", swap="-0.5"))
+    entry = JournalEntry.objects.get()
+    assert (entry.gross_pnl, entry.pnl) == (Decimal("50"), Decimal("47.5"))
 
 
 def test_changing_an_entry_in_the_admin_recomputes_and_refreshes_the_cache(

@@ -24,23 +24,38 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from journal.models import JournalEntry
-from journal.services import entries_bulk_create
+from journal.services import account_default, entries_bulk_create
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 START = datetime(2026, 1, 1, tzinfo=UTC)
 PAIRS = ["EUR/USD", "USD/JPY", "BTC/USDT", "GBP/USD"]
 SETUPS = ["", "breakout", "pullback"]
+TAGS = ["a_grade", "news", "fomo", "late entry"]
 R_SLACK = 1e-12  # relative to max|R|: far above a double's rounding, far below 1e-9
 
 
 # --- the reference -----------------------------------------------------------------
 
 
-def in_filter(entry: dict, pairs: list | None, setup: str | None, since, until) -> bool:
+def in_filter(
+    entry: dict,
+    pairs: list | None,
+    setup: str | None,
+    since,
+    until,
+    tags: list | None = None,
+    tag_mode: str = "any",
+) -> bool:
     when = entry["closed_at"] if entry["closed_at"] is not None else entry["opened_at"]
+    tagged = (
+        tags is None
+        or (tag_mode == "any" and bool(set(tags) & entry["tags"]))
+        or (tag_mode == "all" and set(tags) <= entry["tags"])
+    )
     return (
-        (pairs is None or entry["pair"] in pairs)
+        tagged
+        and (pairs is None or entry["pair"] in pairs)
         and (setup is None or entry["setup"] == setup)
         and (since is None or when >= since)
         and (until is None or when <= until)
@@ -58,6 +73,9 @@ def reference_stats(entries: list[dict], **filters: Any) -> dict[str, Any]:
         key=lambda entry: (entry["closed_at"], entry["id"]),
     )
     pnl = [Fraction(entry["pnl"]) for entry in closed]
+    for entry in closed:  # the stored net pnl is the gross one after costs
+        gross, fees, swap = (Fraction(entry[k]) for k in ("gross_pnl", "fees", "swap"))
+        assert Fraction(entry["pnl"]) == gross - fees + swap
     wins = [Fraction(e["pnl"]) for e in closed if e["outcome"] == "win"]
     losses = [Fraction(e["pnl"]) for e in closed if e["outcome"] == "loss"]
     gross_profit = sum((p for p in pnl if p > 0), Fraction(0))
@@ -125,6 +143,9 @@ def reference_stats(entries: list[dict], **filters: Any) -> dict[str, Any]:
         "breakevens": sum(1 for e in closed if e["outcome"] == "breakeven"),
         "win_rate": ratio(len(wins), len(closed)),
         "total_pnl": sum(pnl, Fraction(0)),
+        "total_fees": sum((Fraction(e["fees"]) for e in closed), Fraction(0)),
+        "total_swap": sum((Fraction(e["swap"]) for e in closed), Fraction(0)),
+        "gross_pnl": sum((Fraction(e["gross_pnl"]) for e in closed), Fraction(0)),
         "gross_profit": gross_profit,
         "gross_loss": gross_loss,
         "profit_factor": ratio(gross_profit, gross_loss),
@@ -162,8 +183,21 @@ def assert_number(actual: Any, expected: Any, name: str, slack: float = 0) -> No
     )
 
 
+BREAKDOWNS = {
+    "by_weekday",
+    "by_hour",
+    "by_session",
+    "by_holding_time",
+    "by_tag",
+    "r_histogram",
+    "exit_efficiency",
+}
+
+
 def assert_matches_reference(actual: dict, expected: dict) -> None:
+    """The totals against the reference (the breakdowns: test_breakdowns)."""
     r_values = expected.pop("_r")
+    actual = {name: value for name, value in actual.items() if name not in BREAKDOWNS}
     assert set(actual) == set(expected)
     r_slack = R_SLACK * float(max((abs(r) for r in r_values), default=0))
     for name, value in expected.items():
@@ -193,19 +227,27 @@ def assert_matches_reference(actual: dict, expected: dict) -> None:
 
 
 def stored_entries(owner_id: int) -> list[dict]:
-    return list(
+    links = JournalEntry.tags.through.objects.filter(journalentry__owner_id=owner_id)
+    tags = defaultdict(set)
+    for entry_id, name in links.values_list("journalentry_id", "tag__name"):
+        tags[entry_id].add(name)
+    rows = list(
         JournalEntry.objects.filter(owner_id=owner_id).values(
             "id",
             "pair",
             "setup",
             "opened_at",
             "closed_at",
+            "fees",
+            "swap",
+            "gross_pnl",
             "pnl",
             "pips",
             "r_multiple",
             "outcome",
         )
     )
+    return [{**row, "tags": tags[row["id"]]} for row in rows]
 
 
 def new_client() -> tuple[int, APIClient]:
@@ -221,6 +263,10 @@ def api_stats(client: APIClient, **filters: Any) -> dict:
         query["pair"] = ",".join(filters["pairs"])
     if filters.get("setup") is not None:
         query["setup"] = filters["setup"]
+    if filters.get("tags") is not None:
+        # Upper case on the way in: the filter lower-cases, as the writes do.
+        query["tag"] = ",".join(filters["tags"]).upper()
+        query["tag_mode"] = filters["tag_mode"]
     for bound in ("since", "until"):
         if filters.get(bound) is not None:
             query[bound] = filters[bound].isoformat().replace("+00:00", "Z")
@@ -229,7 +275,14 @@ def api_stats(client: APIClient, **filters: Any) -> dict:
     return response.json()
 
 
-NO_FILTERS = {"pairs": None, "setup": None, "since": None, "until": None}
+NO_FILTERS = {
+    "pairs": None,
+    "setup": None,
+    "since": None,
+    "until": None,
+    "tags": None,
+    "tag_mode": "any",
+}
 
 
 def check(owner_id: int, client: APIClient, **filters: Any) -> dict:
@@ -241,6 +294,8 @@ def check(owner_id: int, client: APIClient, **filters: Any) -> dict:
 
 
 prices = st.decimals(min_value=D("0.5"), max_value=D("200"), places=5)
+# Costs: often none, else from a unit of 1e-8 to large, signed (fees: their magnitude).
+costs = st.just(D(0)) | st.decimals(min_value=D("-1e5"), max_value=D("1e5"), places=8)
 # Offsets in hours; a coarse grid makes ties on closed_at common.
 hours = st.integers(min_value=0, max_value=24 * 100).map(lambda h: h - h % 6)
 
@@ -259,18 +314,22 @@ def trades(draw: st.DrawFn) -> dict[str, Any]:
         ),
         "opened_at": opened,
         "setup": draw(st.sampled_from(SETUPS)),
+        "tags": draw(st.lists(st.sampled_from(TAGS), max_size=3, unique=True)),
     }
     if draw(st.integers(0, 4)):  # mostly closed
         # Closing times snap to midnight (never before opening): many ties.
         closed_at = opened + timedelta(hours=draw(hours))
         trade["closed_at"] = max(opened, closed_at.replace(hour=0))
         trade["exit_price"] = draw(st.just(entry) | prices)
-        trade["pnl"] = draw(
+        # A net pnl, a gross one, or none (from the prices).
+        trade["gross_pnl" if draw(st.booleans()) else "pnl"] = draw(
             st.none()
             | st.just(D(0))
             | st.decimals(min_value=D("-1e6"), max_value=D("1e6"), places=8)
             | st.decimals(min_value=D("-1e-5"), max_value=D("1e-5"), places=8)
         )
+    trade["fees"] = abs(draw(costs))
+    trade["swap"] = draw(costs)
     return trade
 
 
@@ -281,6 +340,8 @@ filters = st.fixed_dictionaries(
         "setup": st.none() | st.sampled_from(SETUPS[1:]),
         "since": st.none() | instants,
         "until": st.none() | instants,
+        "tags": st.none() | st.lists(st.sampled_from(TAGS), min_size=1, unique=True),
+        "tag_mode": st.sampled_from(["any", "all"]),
     }
 )
 PROPERTY = settings(
@@ -473,13 +534,16 @@ def test_each_stats_filter_matches_the_reference(name, chosen):
     check(owner_id, client, **chosen)
 
 
-def test_stats_use_at_most_three_queries(django_assert_max_num_queries):
+def test_stats_use_at_most_five_queries(django_assert_max_num_queries):
     owner_id, _ = new_client()
     entries_bulk_create(
         owner_id=owner_id, items=SITUATIONS["open trades mixed in"] * 20
     )
     with django_assert_max_num_queries(3):
-        JournalEntry.objects.for_owner(owner_id).stats()
+        JournalEntry.objects.for_owner(owner_id).totals()
+    # and two for the breakdowns: the accounts' time zones, the grouped statement
+    with django_assert_max_num_queries(5):
+        JournalEntry.objects.for_owner(owner_id).filter(pair="EUR/USD").stats()
 
 
 def test_stats_of_an_empty_filter_run_no_query(django_assert_num_queries):
@@ -491,9 +555,11 @@ def test_stats_of_an_empty_filter_run_no_query(django_assert_num_queries):
 @pytest.mark.postgresql
 def test_the_owners_list_walks_its_index_without_sorting(django_user_model):
     owners = [django_user_model.objects.create(username=f"owner-{n}") for n in range(5)]
+    accounts = {owner: account_default(owner_id=owner.id) for owner in owners}
     rows = [
         JournalEntry(
             owner=owner,
+            account=accounts[owner],
             pair=PAIRS[n % len(PAIRS)],
             direction="buy",
             entry_price=D("1.1"),

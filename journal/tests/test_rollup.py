@@ -25,6 +25,7 @@ from journal.tests.test_querysets import (
     PROPERTY,
     assert_matches_reference,
     check,
+    costs,
     filters,
     hours,
     new_client,
@@ -45,6 +46,12 @@ writes = st.one_of(
         st.integers(0, 50),
         st.decimals(min_value=D("-1e4"), max_value=D("1e4"), places=8),
         hours,
+    ),
+    st.tuples(st.just("costs"), st.integers(0, 50), costs, costs),
+    st.tuples(
+        st.just("gross"),
+        st.integers(0, 50),
+        st.decimals(min_value=D("-1e4"), max_value=D("1e4"), places=8),
     ),
     st.tuples(st.just("delete"), st.integers(0, 50)),
     st.tuples(st.just("bulk_delete"), st.integers(0, 50)),
@@ -69,6 +76,13 @@ def apply(owner_id: int, write: tuple) -> None:
         services.entry_update(
             entry=entry, data={"pnl": args[1], "closed_at": closed_at}
         )
+    elif kind == "costs" and (entry := pick(owner_id, args[0])):
+        data = {"fees": abs(args[1]), "swap": args[2]}
+        services.entry_update(entry=entry, data=data)
+    elif kind == "gross" and (
+        entry := pick(owner_id, args[0], closed_at__isnull=False)
+    ):
+        services.entry_update(entry=entry, data={"gross_pnl": args[1]})
     elif kind == "delete" and (entry := pick(owner_id, args[0])):
         services.entry_delete(entry=entry)
     elif kind == "bulk_delete" and (entry := pick(owner_id, args[0])):
@@ -143,10 +157,12 @@ def assert_maintained_state(owner_id: int) -> None:
 
 
 @pytest.mark.postgresql
-def test_unfiltered_stats_take_one_query(django_assert_num_queries):
+def test_unfiltered_totals_take_one_query(django_assert_num_queries):
     owner_id, _ = new_client()
     with django_assert_num_queries(1):
-        stats = JournalEntry.objects.for_owner(owner_id).stats()
+        stats = JournalEntry.objects.for_owner(owner_id).totals()
+    with django_assert_num_queries(3):  # and the breakdowns' two
+        JournalEntry.objects.for_owner(owner_id).stats()
     assert stats["total_trades"] == 0 and stats["max_drawdown"] == 0
 
 

@@ -19,7 +19,7 @@ def closed_buy(**overrides: object) -> dict:
         "exit_price": D("1.105"),
         "stop_loss": D("1.095"),
         "quantity": D("10000"),
-        "pnl": None,
+        "gross_pnl": None,
         "pip": PIP,
     }
     values.update(overrides)
@@ -61,7 +61,7 @@ def test_jpy_quotes_count_pips_of_0_01():
 
 
 def test_the_clients_pnl_wins_but_r_multiple_still_follows_the_prices():
-    derived = derive(**closed_buy(pnl=D("-3.25")))
+    derived = derive(**closed_buy(gross_pnl=D("-3.25")))
     assert derived.pnl == D("-3.25") and derived.outcome == "loss"
     assert derived.r_multiple == D("1")
 
@@ -99,7 +99,7 @@ def test_derived_fields_match_the_contract_definitions(
         exit_price=exit_,
         stop_loss=stop if stop != entry else None,
         quantity=quantity,
-        pnl=None,
+        gross_pnl=None,
         pip=pip,
     )
     sign = 1 if direction == "buy" else -1
@@ -158,3 +158,60 @@ def test_a_computed_pnl_too_large_for_its_column_is_an_error():
     big = (PNL_LIMIT / D("0.005")).quantize(D(1))
     assert set(errors(quantity=big)) == {"quantity"}
     assert errors(quantity=big, pnl=D("1")) == {}
+
+
+def test_costs_make_the_net_pnl_and_decide_the_outcome():
+    derived = derive(**closed_buy(fees=D("7.5"), swap=D("-1.25")))
+    assert derived.gross_pnl == D("50") and derived.pnl == D("41.25")
+    assert derived.outcome == "win"
+    # Costs can turn a gross win into a net loss; r_multiple ignores them.
+    derived = derive(**closed_buy(fees=D("60"), swap=D("0.5")))
+    assert derived.pnl == D("-9.5") and derived.outcome == "loss"
+    assert derived.r_multiple == D("1")
+    derived = derive(**closed_buy(gross_pnl=D("3"), fees=D("3")))
+    assert derived.pnl == D("0") and derived.outcome == "breakeven"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gross=st.decimals(min_value=D("-1e9"), max_value=D("1e9"), places=8),
+    fees=st.decimals(min_value=D("0"), max_value=D("1e6"), places=8),
+    swap=st.decimals(min_value=D("-1e6"), max_value=D("1e6"), places=8),
+)
+def test_net_pnl_is_gross_minus_fees_plus_swap_exactly(gross, fees, swap):
+    derived = derive(**closed_buy(gross_pnl=gross, fees=fees, swap=swap))
+    assert Fraction(derived.pnl) == Fraction(gross) - Fraction(fees) + Fraction(swap)
+    assert derived.gross_pnl == gross
+
+
+def test_a_pnl_and_a_gross_pnl_that_disagree_are_refused():
+    base = {
+        "direction": "buy",
+        "entry_price": D("1.1"),
+        "exit_price": D("1.105"),
+        "stop_loss": None,
+        "quantity": D("1"),
+        "opened_at": OPEN,
+        "closed_at": OPEN,
+    }
+    assert entry_errors(**base, pnl=D("8"), gross_pnl=D("10"), fees=D("2")) == {}
+    errors = entry_errors(**base, pnl=D("9"), gross_pnl=D("10"), fees=D("2"))
+    assert set(errors) == {"pnl"}
+    open_ = {**base, "exit_price": None, "closed_at": None}
+    assert set(entry_errors(**open_, pnl=None, gross_pnl=D("1"))) == {"gross_pnl"}
+
+
+def test_costs_pushing_a_pnl_past_its_column_are_refused():
+    base = {
+        "direction": "buy",
+        "entry_price": D("1.1"),
+        "exit_price": D("1.105"),
+        "stop_loss": None,
+        "quantity": D("1"),
+        "opened_at": OPEN,
+        "closed_at": OPEN,
+    }
+    near = PNL_LIMIT - 1
+    assert set(entry_errors(**base, pnl=near, fees=D("5"))) == {"fees"}
+    assert set(entry_errors(**base, pnl=None, gross_pnl=-near, fees=D("5"))) == {"fees"}
+    assert entry_errors(**base, pnl=near, swap=D("5")) == {}

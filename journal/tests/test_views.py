@@ -3,15 +3,20 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from journal.models import JournalEntry
 from journal.tests.factories import START, JournalEntryFactory, closed, entry_payload
+from journal.tests.test_querysets import BREAKDOWNS
 from signals.tests.factories import SignalFactory
 
 pytestmark = pytest.mark.django_db
 ENTRY_FIELDS = {
     "id",
+    "account",
+    "fees",
+    "swap",
+    "gross_pnl",
+    "tags",
     "signal",
     "pair",
     "direction",
@@ -40,6 +45,9 @@ EMPTY_STATS = {
     "breakevens": 0,
     "win_rate": None,
     "total_pnl": 0,
+    "total_fees": 0,
+    "total_swap": 0,
+    "gross_pnl": 0,
     "gross_profit": 0,
     "gross_loss": 0,
     "profit_factor": None,
@@ -60,11 +68,8 @@ EMPTY_STATS = {
 }
 
 
-@pytest.fixture
-def other_client(other_user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(other_user)
-    return client
+def without_breakdowns(body: dict) -> dict:
+    return {name: value for name, value in body.items() if name not in BREAKDOWNS}
 
 
 @pytest.mark.parametrize(
@@ -454,9 +459,11 @@ def test_bulk_looks_signals_up_once_and_rejects_unknown_ones(
 ):
     signals = SignalFactory.create_batch(3)
     items = [entry_payload(signal=signal.id) for signal in signals]
-    # signals, savepoint, insert, release; and a constant 6 for the maintained
-    # stats: owner lock, running state before and after, update, rollup delete+insert
-    with django_assert_max_num_queries(10):
+    # signals, the owner's accounts, savepoint, insert, release; the default account:
+    # owner lock, look-up, insert (this first time); and a constant 6 for the
+    # maintained stats: owner lock, running state before and after, update, rollup
+    # delete+insert
+    with django_assert_max_num_queries(14):
         response = user_client.post("/api/journal/bulk/", items, format="json")
     assert response.status_code == 201
     items.append(entry_payload(signal=999999))
@@ -495,7 +502,19 @@ def test_bulk_over_the_limit_is_400(user_client, settings):
 def test_stats_of_no_entries_is_the_contracts_zero_answer(user_client):
     response = user_client.get("/api/journal/stats/")
     assert response.status_code == 200
-    assert response.json() == EMPTY_STATS
+    body = response.json()
+    assert without_breakdowns(body) == EMPTY_STATS
+    assert body["by_tag"] == [] and body["exit_efficiency"] is None
+    assert [row["trades"] for row in body["by_hour"]] == [0] * 24
+    assert body["by_weekday"][0] == {
+        "weekday": 0,
+        "trades": 0,
+        "wins": 0,
+        "losses": 0,
+        "win_rate": None,
+        "total_pnl": 0,
+        "expectancy": None,
+    }
 
 
 def test_stats_of_a_small_journal(user, user_client):
@@ -512,7 +531,7 @@ def test_stats_of_a_small_journal(user, user_client):
         **closed(4, exit_price=Decimal("151.5")),
     )
     JournalEntryFactory(owner=user, opened_at=START + timedelta(days=40))
-    body = user_client.get("/api/journal/stats/").json()
+    body = without_breakdowns(user_client.get("/api/journal/stats/").json())
     assert body == {
         "total_trades": 5,
         "open_trades": 1,
@@ -522,6 +541,9 @@ def test_stats_of_a_small_journal(user, user_client):
         "breakevens": 1,
         "win_rate": 0.5,
         "total_pnl": 100.0,
+        "total_fees": 0.0,
+        "total_swap": 0.0,
+        "gross_pnl": 100.0,
         "gross_profit": 200.0,
         "gross_loss": 100.0,
         "profit_factor": 2.0,
@@ -607,7 +629,9 @@ def test_reads_run_a_constant_number_of_queries(
     user, user_client, django_assert_max_num_queries, path
 ):
     JournalEntryFactory.create_batch(3, owner=user, **closed())
-    limit = 4 if path.endswith("stats/") else 2
+    # stats: 3 (filtered: any on SQLite) + 2 for the breakdowns; list: count, page,
+    # the page's tags
+    limit = 5 if path.endswith("stats/") else 3
     with django_assert_max_num_queries(limit):
         assert user_client.get(path).status_code == 200
     JournalEntryFactory.create_batch(40, owner=user)
@@ -616,9 +640,9 @@ def test_reads_run_a_constant_number_of_queries(
         assert user_client.get(path + "?page_size=60").status_code == 200
 
 
-def test_detail_runs_one_query(user, user_client, django_assert_num_queries):
+def test_detail_runs_two_queries(user, user_client, django_assert_num_queries):
     entry = JournalEntryFactory(owner=user)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the entry, its tags
         assert user_client.get(f"/api/journal/{entry.id}/").status_code == 200
 
 

@@ -1,0 +1,230 @@
+"""Trade files → rows of entry fields: plain text handling, no Django.
+
+`read_rows(format, lines, mapping)` reads a file's lines one at a time (any iterable
+of text lines: a file opened with encoding "utf-8-sig" drops a BOM) and yields, for
+each trade row, its 1-based line number and either a dict of entry fields (values
+as text or Decimal; times as naive or aware datetimes) or a `Refusal` saying why the
+row cannot be read. Checking the values against the entry's rules is the caller's.
+
+Formats: `csv` (a header row; `mapping` names the file's column of each of our
+fields, our own names by default) and `mt5_csv` (MetaTrader 5's positions report
+saved as CSV: a partial close is a row of its own, whose broker ticket is the
+position id and its closing time). Numbers may carry thousands separators.
+"""
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+FORMATS = ("csv", "mt5_csv")
+# Our fields a csv mapping may name, and those a row needs.
+CSV_FIELDS = (
+    "ticket",
+    "pair",
+    "direction",
+    "entry_price",
+    "exit_price",
+    "stop_loss",
+    "take_profit",
+    "quantity",
+    "opened_at",
+    "closed_at",
+    "fees",
+    "swap",
+    "gross_pnl",
+    "pnl",
+    "setup",
+    "notes",
+    "tags",
+)
+CSV_REQUIRED = ("pair", "direction", "entry_price", "quantity", "opened_at")
+NUMBERS = (
+    "entry_price",
+    "exit_price",
+    "stop_loss",
+    "take_profit",
+    "quantity",
+    "fees",
+    "swap",
+    "gross_pnl",
+    "pnl",
+)
+TIMES = ("opened_at", "closed_at")
+MT5_HEADER = (
+    "Time",
+    "Position",
+    "Symbol",
+    "Type",
+    "Volume",
+    "Price",
+    "S / L",
+    "T / P",
+    "Time",
+    "Price",
+    "Commission",
+    "Swap",
+    "Profit",
+)
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,' ]\d{3})+(\.\d+)?$")
+SYMBOL = re.compile(r"^([A-Z]{3})([A-Z]{3})(?:[^A-Z].*)?$")
+
+
+class FileError(ValueError):
+    """The file as a whole cannot be read (no header, a missing column)."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+
+
+def number(text: str) -> Decimal | None:
+    """A decimal from text such as "1,234.5", "1 234.5", "-0.25"; None if empty."""
+    text = text.strip().replace("\u00a0", " ")
+    if not text:
+        return None
+    if THOUSANDS.match(text):
+        text = re.sub(r"[,' ]", "", text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"not a number: {text!r}")
+    return value
+
+
+def moment(text: str) -> datetime | None:
+    """ISO 8601 or MetaTrader's "2026.01.05 10:00:00"; naive means the account's
+    time zone (the caller's to apply)."""
+    text = text.strip()
+    if not text:
+        return None
+    for candidate in (text, text.replace(".", "-", 2).replace("/", "-", 2)):
+        try:
+            return datetime.fromisoformat(candidate.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+    raise ValueError(f"not a date-time: {text!r}")
+
+
+def pair(symbol: str) -> str:
+    """EURUSD, EURUSD.m, EUR/USD → EUR/USD."""
+    symbol = symbol.strip().upper()
+    if "/" in symbol:
+        return symbol
+    found = SYMBOL.match(symbol)
+    if not found:
+        raise ValueError(f"unknown symbol: {symbol!r}")
+    return f"{found.group(1)}/{found.group(2)}"
+
+
+def _typed(values: dict[str, str]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name, text in values.items():
+        if name in NUMBERS:
+            row[name] = number(text)
+        elif name in TIMES:
+            row[name] = moment(text)
+        elif name == "pair":
+            row[name] = pair(text)
+        elif name == "direction":
+            row[name] = text.strip().lower()
+        elif name == "tags":
+            row[name] = [tag.strip() for tag in text.split(",") if tag.strip()]
+        else:
+            row[name] = text.strip()
+    return {name: value for name, value in row.items() if value not in (None, "")}
+
+
+def _csv_rows(
+    lines: Iterable[str], mapping: dict[str, str]
+) -> Iterator[tuple[int, dict | Refusal]]:
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        raise FileError("the file is empty")
+    header = [name.strip() for name in header]
+    mapping = mapping or {name: name for name in CSV_FIELDS if name in header}
+    unknown = sorted(set(mapping) - set(CSV_FIELDS))
+    if unknown:
+        raise FileError(f"mapping names unknown fields: {', '.join(unknown)}")
+    missing = [name for name in CSV_REQUIRED if name not in mapping]
+    absent = [column for column in mapping.values() if column not in header]
+    if missing or absent:
+        raise FileError(
+            "missing columns: " + ", ".join(missing + [repr(c) for c in absent])
+        )
+    where = {name: header.index(column) for name, column in mapping.items()}
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        try:
+            values = {name: cells[index] for name, index in where.items()}
+            yield line, _typed(values)
+        except IndexError:
+            yield line, Refusal("the row has fewer cells than the header")
+        except ValueError as error:
+            yield line, Refusal(str(error))
+
+
+def _mt5_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict | Refusal]]:
+    reader = csv.reader(lines)
+    for cells in reader:
+        if tuple(cell.strip() for cell in cells[: len(MT5_HEADER)]) == MT5_HEADER:
+            break
+    else:
+        raise FileError("no MetaTrader 5 positions header (Time, Position, …)")
+    for cells in reader:
+        line = reader.line_num
+        if len(cells) < len(MT5_HEADER) or not cells[1].strip().isdigit():
+            continue  # totals, blank lines, the next section of the report
+        (opened, position, symbol, kind, volume, price, stop, target) = cells[:8]
+        closed, exit_price, commission, swap, profit = cells[8:13]
+        try:
+            row = _typed(
+                {
+                    "pair": symbol,
+                    "direction": kind,
+                    "quantity": volume,
+                    "entry_price": price,
+                    "stop_loss": stop,
+                    "take_profit": target,
+                    "opened_at": opened,
+                    "closed_at": closed,
+                    "exit_price": exit_price,
+                    "swap": swap,
+                    "gross_pnl": profit,
+                }
+            )
+            fees = number(commission) or Decimal(0)
+        except ValueError as error:
+            yield line, Refusal(str(error))
+            continue
+        # A commission is charged as a negative amount; a rebate is positive.
+        row["fees"] = -fees
+        for level in ("stop_loss", "take_profit"):
+            if row.get(level) == 0:  # MetaTrader writes 0 for no level
+                del row[level]
+        closed_key = row.get("closed_at")
+        if closed_key is None:
+            yield line, Refusal("no closing time")
+            continue
+        row["ticket"] = f"{position.strip()}@{closed_key:%Y-%m-%dT%H:%M:%S}"
+        yield line, row
+
+
+def read_rows(
+    format: str, lines: Iterable[str], mapping: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict | Refusal]]:
+    """The rows of a file of this format, one at a time (see the module's text)."""
+    if format == "csv":
+        return _csv_rows(lines, mapping or {})
+    if format == "mt5_csv":
+        return _mt5_rows(lines)
+    raise FileError(f"format {format!r} is not supported yet")

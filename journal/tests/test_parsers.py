@@ -1,0 +1,129 @@
+"""journal.parsers on text alone."""
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from journal.parsers import FileError, Refusal, number, pair, read_rows
+
+SAMPLES = Path(__file__).parent / "samples"
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1,234.50", D("1234.50")),
+        ("1 234 567.5", D("1234567.5")),
+        ("1'000", D("1000")),
+        ("-0.25", D("-0.25")),
+        ("1.10000", D("1.1")),
+        ("", None),
+    ],
+)
+def test_numbers_may_carry_thousands_separators(text, value):
+    assert number(text) == value
+
+
+@pytest.mark.parametrize("text", ["1,23", "abc", "NaN", "1.2.3"])
+def test_bad_numbers_are_errors(text):
+    with pytest.raises(ValueError):
+        number(text)
+
+
+def test_symbols_become_pairs():
+    assert [pair(s) for s in ("EURUSD", "eurusd.m", "XAUUSD#", "EUR/USD")] == [
+        "EUR/USD",
+        "EUR/USD",
+        "XAU/USD",
+        "EUR/USD",
+    ]
+    with pytest.raises(ValueError):
+        pair("US500")
+
+
+def rows(name: str, format: str, mapping: dict | None = None) -> list:
+    with (SAMPLES / name).open(encoding="utf-8-sig", newline="") as lines:
+        return list(read_rows(format, lines, mapping))
+
+
+MAPPING = {
+    "ticket": "Ticket",
+    "pair": "Symbol",
+    "direction": "Side",
+    "opened_at": "Open time",
+    "closed_at": "Close time",
+    "entry_price": "Open",
+    "exit_price": "Close",
+    "stop_loss": "Stop",
+    "quantity": "Size",
+    "fees": "Commission",
+    "swap": "Swap",
+    "gross_pnl": "Profit",
+    "tags": "Labels",
+}
+
+
+def test_a_generic_csv_with_a_bom_and_a_mapping():
+    found = rows("generic.csv", "csv", MAPPING)
+    assert [line for line, _ in found] == [2, 3, 4, 5]
+    first = found[0][1]
+    assert first == {
+        "ticket": "T-1",
+        "pair": "EUR/USD",
+        "direction": "buy",
+        "opened_at": datetime(2026, 1, 5, 10),
+        "closed_at": datetime(2026, 1, 5, 12),
+        "entry_price": D("1.1"),
+        "exit_price": D("1.105"),
+        "stop_loss": D("1.095"),
+        "quantity": D("10000"),
+        "fees": D("2.5"),
+        "swap": D("-0.4"),
+        "gross_pnl": D("1050.25"),
+        "tags": ["news", "A grade"],
+    }
+    assert found[1][1]["opened_at"] == datetime(2026, 1, 6, 8, 30, tzinfo=UTC)
+    assert "exit_price" not in found[3][1] and "ticket" not in found[3][1]
+
+
+def test_a_csv_without_a_needed_column_is_a_file_error():
+    with pytest.raises(FileError, match="missing columns"):
+        rows("generic.csv", "csv", {**MAPPING, "pair": "Instrument"})
+    with pytest.raises(FileError, match="unknown fields"):
+        rows("generic.csv", "csv", {**MAPPING, "owner": "Ticket"})
+    with pytest.raises(FileError, match="empty"):
+        list(read_rows("csv", io.StringIO("")))
+
+
+def test_a_bad_cell_refuses_its_row_only():
+    text = "pair,direction,entry_price,quantity,opened_at\n"
+    text += "EUR/USD,buy,1.1,1,2026-01-01\nEUR/USD,buy,one,1,2026-01-01\n"
+    found = list(read_rows("csv", io.StringIO(text)))
+    assert isinstance(found[0][1], dict)
+    assert found[1] == (3, Refusal("not a number: 'one'"))
+
+
+def test_an_mt5_positions_report_with_partial_closes():
+    found = rows("mt5_positions.csv", "mt5_csv")
+    assert [line for line, _ in found] == [6, 7, 8, 9]
+    first, second, gold, _ = (row for _, row in found)
+    # Two partial closes of one position: two tickets, position id and close time.
+    assert first["ticket"] == "81234567@2026-01-05T12:00:00"
+    assert second["ticket"] == "81234567@2026-01-05T14:30:00"
+    assert (first["fees"], first["gross_pnl"], first["quantity"]) == (
+        D("3.5"),
+        D("250"),
+        D("0.5"),
+    )
+    assert "take_profit" not in first and first["stop_loss"] == D("1.095")
+    assert gold["pair"] == "XAU/USD" and gold["entry_price"] == D("2650.50")
+    assert (gold["swap"], gold["gross_pnl"]) == (D("-12.40"), D("4025"))
+
+
+def test_a_file_that_is_no_mt5_report_is_a_file_error():
+    with pytest.raises(FileError):
+        rows("generic.csv", "mt5_csv")
