@@ -58,9 +58,8 @@ class _Run:
     """One sending run's state, on the event loop."""
 
     def __init__(self, held: list[int], budget_seconds: float) -> None:
-        self.idle = set(held)  # locked, nothing in flight, results stored
         self.held = held
-        self.running: dict[asyncio.Task[bool], int] = {}
+        self.running: dict[asyncio.Task[None], int] = {}
         self.results: list[tuple[Claimed, Attempt, datetime]] = []
         self.deadline = time.monotonic() + budget_seconds
         self.attempted = 0
@@ -71,13 +70,20 @@ class _Run:
             timeout=float(settings.WEBHOOK_TIMEOUT), connections=concurrency
         )
 
-    async def in_order(self, batch: list[Claimed]) -> bool:
-        """Post one subscription's claimed deliveries one after another; True when
-        all succeeded in time (it may be claimed again), False at the first failure
-        (the rest wait for its retry) or when the run's time is up."""
+    def idle(self) -> list[int]:
+        """Held subscriptions with nothing in flight (and their results stored),
+        while the run has time: the ones to claim deliveries for."""
+        if time.monotonic() > self.deadline:
+            return []
+        busy = set(self.running.values())
+        return [s for s in self.held if s not in busy]
+
+    async def in_order(self, batch: list[Claimed]) -> None:
+        """Post one subscription's claimed deliveries one after another, up to the
+        first failure (the rest wait for its retry) or the end of the run's time."""
         for delivery in batch:
             if time.monotonic() > self.deadline:
-                return False
+                return
             async with self.gate:
                 attempt = await attempt_post(
                     self.clients, delivery, allow_private=self.allow_private
@@ -85,15 +91,12 @@ class _Run:
             self.attempted += 1
             self.results.append((delivery, attempt, timezone.now()))
             if not attempt.ok:
-                return False
-        return True
+                return
 
     def start(self, claimed: list[Claimed]) -> None:
         by_subscription: dict[int, list[Claimed]] = {}
         for delivery in claimed:
             by_subscription.setdefault(delivery.subscription_id, []).append(delivery)
-        # Nothing due for the others: they are done for this run.
-        self.idle.clear()
         for subscription_id, batch in by_subscription.items():
             task = asyncio.create_task(self.in_order(batch))
             self.running[task] = subscription_id
@@ -103,11 +106,10 @@ class _Run:
         if batch:
             await db(results_write, batch)
 
-    def finished(self, done: Iterable[asyncio.Task[bool]]) -> None:
+    def finished(self, done: Iterable[asyncio.Task[None]]) -> None:
         for task in done:
-            subscription_id = self.running.pop(task)
-            if task.result() and time.monotonic() < self.deadline:
-                self.idle.add(subscription_id)
+            del self.running[task]
+            task.result()  # an unexpected error ends the run (nothing is lost)
 
 
 async def _db(function: Callable[..., Any], *args: Any) -> Any:
@@ -126,8 +128,10 @@ async def _send(held: list[int], budget_seconds: float) -> int:
     await _db(close_old_connections)
     try:
         while True:
-            if run.idle:
-                run.start(await _db(deliveries_claim, sorted(run.idle)))
+            # Subscriptions stay held while the run lasts, and are claimed again
+            # each round: work dispatched meanwhile is picked up within a tick.
+            if idle := run.idle():
+                run.start(await _db(deliveries_claim, idle))
             if not run.running:
                 break
             done, _ = await asyncio.wait(
