@@ -1,17 +1,23 @@
 """The HTTP side of sending: one attempt of one delivery, asynchronously.
 
 No database here: `webhooks.sending` claims the deliveries and writes the results.
-Each receiver origin (scheme, host, port) gets its own `httpx.AsyncClient`, so its
-kept-alive connections are only ever reused for that host (a TLS connection made for
-one name never carries a request for another that resolves to the same address).
+Attempts run on one event loop per process (a daemon thread), so connections are
+kept alive from one sending task to the next. Each receiver origin (scheme, host,
+port) gets its own `httpx.AsyncClient`, so its connections are only ever reused for
+that host (a TLS connection made for one name never carries a request for another
+that resolves to the same address).
 """
 
 import asyncio
 import ipaddress
+import os
 import sys
+import threading
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
 
 import httpx
 from django.utils import timezone
@@ -25,6 +31,8 @@ except ImportError:
     # httpcore imports it on every request; absent, each import searches sys.path
     # again (about a millisecond). Remembering the absence keeps it absent, faster.
     sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,24 +80,54 @@ def _is_address(host: str) -> bool:
 
 
 class Clients:
-    """A pool of kept-alive connections per receiver origin, for one sending run."""
+    """This process's kept-alive connections: a pool per receiver origin, used on
+    the sending loop only (one TLS configuration for all, made once)."""
 
-    def __init__(self, *, timeout: float, connections: int) -> None:
-        self.timeout = timeout
+    def __init__(self, *, connections: int) -> None:
         self.limits = httpx.Limits(
             max_connections=connections, max_keepalive_connections=connections
         )
+        self.tls = httpx.create_ssl_context()
         self.by_origin: dict[tuple[str, str, int], httpx.AsyncClient] = {}
 
     def get(self, origin: tuple[str, str, int]) -> httpx.AsyncClient:
         if origin not in self.by_origin:
             self.by_origin[origin] = httpx.AsyncClient(
-                timeout=self.timeout, limits=self.limits, follow_redirects=False
+                limits=self.limits, verify=self.tls, follow_redirects=False
             )
         return self.by_origin[origin]
 
-    async def close(self) -> None:
-        await asyncio.gather(*(c.aclose() for c in self.by_origin.values()))
+
+_loop: tuple[int, asyncio.AbstractEventLoop, Clients] | None = None
+_loop_lock = threading.Lock()
+
+
+def _sending_loop(connections: int) -> tuple[asyncio.AbstractEventLoop, Clients]:
+    """This process's sending loop, on a daemon thread of its own (started on first
+    use, and again in a forked child), so connections outlive one task."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=loop.run_forever, name="webhook-sending", daemon=True
+            ).start()
+            _loop = (os.getpid(), loop, Clients(connections=connections))
+        return _loop[1], _loop[2]
+
+
+def loop_run(
+    work: Callable[[Clients], Coroutine[Any, Any, T]], *, connections: int
+) -> T:
+    """Run `work(clients)` on the sending loop and wait for its result; if this
+    thread is interrupted (a task's time limit), the work is cancelled."""
+    loop, clients = _sending_loop(connections)
+    future = asyncio.run_coroutine_threadsafe(work(clients), loop)
+    try:
+        return future.result()
+    except BaseException:
+        future.cancel()
+        raise
 
 
 async def _address(host: str, port: int, allow_private: bool) -> str:
@@ -104,10 +142,10 @@ async def _address(host: str, port: int, allow_private: bool) -> str:
 
 
 async def attempt_post(
-    clients: Clients, delivery: Claimed, *, allow_private: bool
+    clients: Clients, delivery: Claimed, *, timeout: float, allow_private: bool
 ) -> Attempt:
     """One POST of `delivery`, signed now, to the address checked just now, with the
-    URL's Host header and SNI name; bounded as a whole by the clients' timeout."""
+    URL's Host header and SNI name; bounded as a whole by `timeout` seconds."""
     try:
         scheme, host, port = url_parts(delivery.url)
         address = await _address(host, port, allow_private)
@@ -125,15 +163,16 @@ async def attempt_post(
     }
     client = clients.get((scheme, host, port))
     try:
-        async with asyncio.timeout(clients.timeout):
+        async with asyncio.timeout(timeout):
             response = await client.post(
                 url.copy_with(host=address),  # connect where we checked
                 content=content,
                 headers=headers,
                 extensions={"sni_hostname": host},
+                timeout=timeout,
             )
     except TimeoutError:
-        return Attempt(None, f"Timeout: no answer within {clients.timeout} s", None)
+        return Attempt(None, f"Timeout: no answer within {timeout} s", None)
     except httpx.HTTPError as error:
         return Attempt(None, f"{type(error).__name__}: {error}"[:500], None)
     error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"

@@ -1,10 +1,11 @@
 """Sending deliveries, run by the workers: many subscriptions at once, each in order.
 
 `deliveries_send_many` takes the one-sender lock of each subscription it is given
-(a key in the shared cache), then, in one event loop, keeps every locked
-subscription's due deliveries in flight at once, at most one per subscription (so
-each receiver sees its events in order) and at most WEBHOOK_CONCURRENCY in all,
-over kept-alive connections per receiver host (`webhooks.posting`). The database is
+(a key in the shared cache), then, on the process's sending loop, keeps every
+locked subscription's due deliveries in flight at once, at most one per
+subscription (so each receiver sees its events in order) and at most
+WEBHOOK_CONCURRENCY in all, over kept-alive connections per receiver host
+(`webhooks.posting`). The database is
 read and written in batches off the event loop: due deliveries are claimed for all
 idle subscriptions in one query, and the results of every attempt finished since the
 last write are stored in one statement, before that subscription is claimed again.
@@ -19,7 +20,6 @@ at most WEBHOOK_TIMEOUT. Its own module so that web processes never import httpx
 """
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -32,11 +32,11 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
-from .posting import Attempt, Claimed, Clients, attempt_post
+from .posting import Attempt, Claimed, Clients, attempt_post, loop_run
 from .storage import deliveries_claim, results_write
 
-LOCK_MARGIN = 15  # seconds a lock outlives the longest attempt; renewed meanwhile
-RENEW_EVERY = 5.0
+LOCK_MARGIN = 10  # seconds a lock outlives the longest attempt; renewed meanwhile
+RENEW_EVERY = 2.0
 TICK = 0.05  # results are stored at least this often while attempts are in flight
 
 
@@ -50,6 +50,10 @@ def _lock(subscription_id: int) -> str:
     return f"webhook:sending:{subscription_id}"
 
 
+def _concurrency() -> int:
+    return getattr(settings, "WEBHOOK_CONCURRENCY", 100)
+
+
 def _lock_seconds() -> int:
     return int(settings.WEBHOOK_TIMEOUT + LOCK_MARGIN)
 
@@ -57,18 +61,18 @@ def _lock_seconds() -> int:
 class _Run:
     """One sending run's state, on the event loop."""
 
-    def __init__(self, held: list[int], budget_seconds: float) -> None:
+    def __init__(
+        self, held: list[int], budget_seconds: float, clients: Clients
+    ) -> None:
         self.held = held
         self.running: dict[asyncio.Task[None], int] = {}
         self.results: list[tuple[Claimed, Attempt, datetime]] = []
         self.deadline = time.monotonic() + budget_seconds
         self.attempted = 0
         self.allow_private = settings.WEBHOOK_ALLOW_PRIVATE
-        concurrency = getattr(settings, "WEBHOOK_CONCURRENCY", 100)
-        self.gate = asyncio.Semaphore(concurrency)
-        self.clients = Clients(
-            timeout=float(settings.WEBHOOK_TIMEOUT), connections=concurrency
-        )
+        self.timeout = float(settings.WEBHOOK_TIMEOUT)
+        self.gate = asyncio.Semaphore(_concurrency())
+        self.clients = clients
 
     def idle(self) -> list[int]:
         """Held subscriptions with nothing in flight (and their results stored),
@@ -86,7 +90,10 @@ class _Run:
                 return
             async with self.gate:
                 attempt = await attempt_post(
-                    self.clients, delivery, allow_private=self.allow_private
+                    self.clients,
+                    delivery,
+                    timeout=self.timeout,
+                    allow_private=self.allow_private,
                 )
             self.attempted += 1
             self.results.append((delivery, attempt, timezone.now()))
@@ -122,8 +129,8 @@ def _locks_renew(keys: list[str]) -> None:
         cache.touch(key, _lock_seconds())
 
 
-async def _send(held: list[int], budget_seconds: float) -> int:
-    run = _Run(held, budget_seconds)
+async def _send(held: list[int], budget_seconds: float, clients: Clients) -> int:
+    run = _Run(held, budget_seconds, clients)
     keys, renewed = [_lock(s) for s in held], time.monotonic()
     await _db(close_old_connections)
     try:
@@ -147,22 +154,8 @@ async def _send(held: list[int], budget_seconds: float) -> int:
             task.cancel()
         await asyncio.gather(*run.running, return_exceptions=True)
         await run.flush(_db)
-        await run.clients.close()
         await _db(close_old_connections)  # back to the pool, as after a request
     return run.attempted
-
-
-def _run_loop(coroutine: Coroutine[Any, Any, int]) -> int:
-    """asyncio.run, or on a thread of its own if this one already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    outcome: list[int] = []
-    thread = threading.Thread(target=lambda: outcome.append(asyncio.run(coroutine)))
-    thread.start()
-    thread.join()
-    return outcome[0]
 
 
 def deliveries_send_many(
@@ -178,7 +171,10 @@ def deliveries_send_many(
     if not held:
         return Sent(0, [])
     try:
-        attempted = _run_loop(_send(held, budget_seconds))
+        attempted = loop_run(
+            lambda clients: _send(held, budget_seconds, clients),
+            connections=_concurrency(),
+        )
     finally:
         cache.delete_many([_lock(s) for s in held])
     return Sent(attempted, held)
