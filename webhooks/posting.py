@@ -33,6 +33,7 @@ except ImportError:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 T = TypeVar("T")
+POOL_SHARDS = 8
 
 
 @dataclass(frozen=True)
@@ -88,14 +89,20 @@ class Clients:
             max_connections=connections, max_keepalive_connections=connections
         )
         self.tls = httpx.create_ssl_context()
-        self.by_origin: dict[tuple[str, str, int], httpx.AsyncClient] = {}
+        self.by_origin: dict[tuple[str, str, int, int], httpx.AsyncClient] = {}
 
-    def get(self, origin: tuple[str, str, int]) -> httpx.AsyncClient:
-        if origin not in self.by_origin:
-            self.by_origin[origin] = httpx.AsyncClient(
+    def get(
+        self, origin: tuple[str, str, int], subscription_id: int
+    ) -> httpx.AsyncClient:
+        """The pool of `origin`'s shard for this subscription: httpcore looks through
+        every connection of a pool on each request, so a host with many
+        subscriptions gets a few smaller pools instead of one long one."""
+        key = (*origin, subscription_id % POOL_SHARDS)
+        if key not in self.by_origin:
+            self.by_origin[key] = httpx.AsyncClient(
                 limits=self.limits, verify=self.tls, follow_redirects=False
             )
-        return self.by_origin[origin]
+        return self.by_origin[key]
 
 
 _loop: tuple[int, asyncio.AbstractEventLoop, Clients] | None = None
@@ -161,7 +168,7 @@ async def attempt_post(
         "webhook-signature": signature(delivery.secret, msg_id, stamp, content),
         "Host": url.netloc.decode(),
     }
-    client = clients.get((scheme, host, port))
+    client = clients.get((scheme, host, port), delivery.subscription_id)
     try:
         async with asyncio.timeout(timeout):
             response = await client.post(
