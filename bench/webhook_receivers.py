@@ -4,7 +4,7 @@ One asyncio HTTP/1.1 server (keep-alive, Content-Length bodies only): `/<n>` is
 subscription n's receiver. Bad receivers answer 500, the odd ones after hanging past
 WEBHOOK_TIMEOUT. Every request to a healthy receiver is recorded as (n, webhook-id,
 arrival time); the parent reads the count while it waits and the records at the end.
-Also the floor: the same signed POSTs from one asyncio client, with no database.
+Also the floor: the same signed POSTs through the senders' HTTP path, no database.
 """
 
 import asyncio
@@ -12,9 +12,9 @@ import multiprocessing
 import time
 from multiprocessing.connection import Connection
 
-import httpx
+from webhooks.posting import Claimed, Clients, attempt_post, loop_run
 
-from webhooks.signing import signature
+SECRET = "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 FAIL = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"
@@ -25,6 +25,7 @@ async def _serve(
     commands: Connection, ready: Connection,
 ) -> None:  # fmt: skip
     records: list[tuple[int, str, float]] = []
+    seen: set[tuple[int, str]] = set()
 
     async def handle(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -44,7 +45,8 @@ async def _serve(
                     writer.write(FAIL)
                 else:
                     records.append((n, headers["webhook-id"], time.time()))
-                    counter.value += 1
+                    seen.add((n, headers["webhook-id"]))
+                    counter.value = len(seen)  # distinct deliveries received
                     writer.write(OK)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -62,6 +64,7 @@ async def _serve(
             commands.send(records)
         elif command == "clear":
             records.clear()
+            seen.clear()
             counter.value = 0
             commands.send(True)
         else:
@@ -102,40 +105,36 @@ class ReceiverProcess:
             self.proc.kill()
 
 
-async def _floor(port: int, subscriptions: int, events: int, concurrency: int) -> None:
+async def _floor(
+    clients: Clients, port: int, subscriptions: int, events: int, concurrency: int
+) -> None:
     gate = asyncio.Semaphore(concurrency)
-    secret = "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
-    limits = httpx.Limits(
-        max_connections=concurrency, max_keepalive_connections=concurrency
-    )
-    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
 
-        async def in_order(n: int) -> None:
-            for event_id in range(1, events + 1):
-                body = b'{"id":%d,"type":"signal.created","data":{}}' % event_id
-                stamp = int(time.time())
-                headers = {
-                    "Content-Type": "application/json",
-                    "webhook-id": str(event_id),
-                    "webhook-timestamp": str(stamp),
-                    "webhook-signature": signature(secret, str(event_id), stamp, body),
-                }
-                async with gate:
-                    await client.post(
-                        f"http://127.0.0.1:{port}/{n}", content=body, headers=headers
-                    )
+    async def in_order(n: int) -> None:
+        for event_id in range(1, events + 1):
+            body = f'{{"id":{event_id},"type":"signal.created","data":{{}}}}'
+            url = f"http://127.0.0.1:{port}/{n}"
+            delivery = Claimed(0, n, event_id, body, 0, url, SECRET)
+            async with gate:
+                await attempt_post(clients, delivery, timeout=10, allow_private=True)
 
-        await asyncio.gather(*(in_order(n) for n in range(subscriptions)))
+    await asyncio.gather(*(in_order(n) for n in range(subscriptions)))
 
 
 def floor_posts_per_second(
     subscriptions: int, events: int, concurrency: int = 100
 ) -> dict[str, float]:
-    """The same POSTs (in order per subscription, `concurrency` in flight) from one
-    asyncio client and no database: what the sending side could reach here."""
+    """The same signed POSTs (in order per subscription, `concurrency` in flight)
+    through the senders' own HTTP path (`webhooks.posting`: its pools, its address
+    check) with no database: what sending alone reaches here."""
     receivers = ReceiverProcess(set(), 0)
     started = time.time()
-    asyncio.run(_floor(receivers.port, subscriptions, events, concurrency))
+    loop_run(
+        lambda clients: _floor(
+            clients, receivers.port, subscriptions, events, concurrency
+        ),
+        connections=concurrency,
+    )
     took = time.time() - started
     received = receivers.count()
     receivers.stop()

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alphaforge.settings")
 os.environ["WEBHOOK_ALLOW_PRIVATE"] = "true"
-os.environ.setdefault("WEBHOOK_TIMEOUT", "2")
+os.environ.setdefault("WEBHOOK_TIMEOUT", "5")
 
 import django  # noqa: E402
 
@@ -40,14 +40,17 @@ from django.db import connection, transaction  # noqa: E402
 
 from bench.report import result_row, write_results, write_section  # noqa: E402
 from bench.servers import load_average  # noqa: E402
-from bench.webhook_receivers import ReceiverProcess, floor_posts_per_second  # noqa: E402
+from bench.webhook_receivers import (  # noqa: E402
+    SECRET,
+    ReceiverProcess,
+    floor_posts_per_second,
+)
 from bench.workers import workers_start, workers_stop  # noqa: E402
 from events.models import Event  # noqa: E402
 from events.services import events_record  # noqa: E402
 from webhooks.models import DispatchCursor, WebhookDelivery, WebhookSubscription  # noqa: E402, E501
 
 HEADING = "## Webhooks on workers (bench/webhooks.py)"
-SECRET = "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
 
 
 def subscriptions_make(count: int, port: int) -> None:
@@ -187,7 +190,8 @@ def markdown(args: argparse.Namespace, results: dict, floor: dict, load: str) ->
         f"{1 / args.rate:.2f} s for {args.seconds:g} s. Latency is from the event's "
         "commit to its receipt, healthy receivers only. Floor: the same signed POSTs "
         f"({args.subscriptions} subscriptions × {args.floor_events} events, in order "
-        "per subscription, 100 in flight) from one asyncio client and no database, "
+        "per subscription, 100 in flight) by the senders' HTTP path in one asyncio "
+        "process, no database, "
         f"{floor['per_second']:.0f}/s.",
         "",
         "| scenario | healthy | delivered | lost | duplicated | deliveries/s | p50 s "
