@@ -89,6 +89,7 @@ def outcome(
     latencies = sorted(at - committed[msg_id] for (_, msg_id), at in first.items())
     expected = healthy * len(committed)
     return {
+        "retried": WebhookDelivery.objects.filter(attempts__gt=1).count(),
         "healthy": healthy,
         "delivered": len(first),
         "lost": expected - len(first),
@@ -194,9 +195,9 @@ def markdown(args: argparse.Namespace, results: dict, floor: dict, load: str) ->
         "process, no database, "
         f"{floor['per_second']:.0f}/s.",
         "",
-        "| scenario | healthy | delivered | lost | duplicated | deliveries/s | p50 s "
-        "| p99 s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| scenario | healthy | delivered | lost | duplicated | retried | "
+        "deliveries/s | p50 s | p99 s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     names = {
         "backlog": "backlog",
@@ -206,7 +207,8 @@ def markdown(args: argparse.Namespace, results: dict, floor: dict, load: str) ->
     for key, r in results.items():
         lines.append(
             f"| {names[key]} | {r['healthy']} | {r['delivered']} | {r['lost']} | "
-            f"{r['duplicates']} | {r['per_second']:.0f} | {r['p50']:.3f} | "
+            f"{r['duplicates']} | {r['retried']} | {r['per_second']:.0f} | "
+            f"{r['p50']:.3f} | "
             f"{r['p99']:.3f} |"
         )
     return "\n".join(lines)
