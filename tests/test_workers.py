@@ -211,5 +211,100 @@ def test_a_hanging_receiver_does_not_delay_another_subscriptions_delivery(
 
         wait_for(delivered, what="the healthy receiver's delivery", every=0.5)
         assert slow.requests  # called, and still hanging: it held only its own work
+        # Later events keep reaching the healthy receiver while the other hangs.
+        with transaction.atomic():
+            events_record(events=[("signal.created", {"pair": "GBP/USD"})])
+
+        def delivered_again() -> bool:
+            send(broker, "webhooks.sweep")
+            return len(fast.requests) == 2
+
+        wait_for(delivered_again, what="the next delivery", every=0.5)
+        assert len(slow.requests) == 1  # still hanging on the first
         for worker in workers:  # the one stuck on the hang would not stop on SIGTERM
             worker.kill()
+
+
+def test_a_worker_killed_with_a_delivery_in_flight_loses_nothing_and_keeps_its_id(
+    broker, start_worker, django_user_model
+):
+    from django.db import transaction
+
+    from events.services import events_record
+    from webhooks.models import DeliveryState, WebhookDelivery
+    from webhooks.services import subscription_create
+    from webhooks.tests.receiver import receiver
+
+    hooks = {
+        "WEBHOOK_ALLOW_PRIVATE": "true",
+        "WEBHOOK_TIMEOUT": "10",  # the lock lasts 10 s more: the rescuer waits it out
+        "TASK_VISIBILITY_TIMEOUT": "3",
+    }
+    doomed = start_worker("doomed", **hooks)
+    owner = django_user_model.objects.create_user("killed", password="pw")
+    with receiver(["hang", 200], hang_seconds=120) as hook:
+        with transaction.atomic():
+            subscription_create(owner_id=owner.id, data={"url": hook.url})
+        with transaction.atomic():
+            (event,) = events_record(events=[("signal.created", {"pair": "EUR/USD"})])
+        send(broker, "webhooks.sweep")
+        # The receiver holds the request: the sender is mid-attempt when killed.
+        wait_for(lambda: len(hook.requests) == 1, what="the first attempt to arrive")
+        doomed.kill()
+        delivery = WebhookDelivery.objects.get()
+        assert (delivery.state, delivery.attempts) == (DeliveryState.PENDING, 0)
+        start_worker(
+            "rescuer", **hooks, TASK_RESTORE_INTERVAL="1", TASK_RESTORE_THROTTLE="1"
+        )
+
+        def redelivered() -> bool:
+            send(broker, "webhooks.sweep")
+            return len(hook.requests) >= 2
+
+        wait_for(redelivered, what="the attempt to be made again", every=0.5)
+        wait_for(
+            lambda: WebhookDelivery.objects.get().state == DeliveryState.DELIVERED,
+            what="the delivery to be stored as delivered",
+        )
+    assert hook.ids() == [event.id, event.id]  # the same webhook-id, nothing else
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1  # the lost attempt left no trace but the POST
+
+
+def test_two_workers_deliver_each_subscriptions_events_once_and_in_order(
+    broker, start_worker, django_user_model
+):
+    from contextlib import ExitStack
+
+    from django.db import transaction
+
+    from events.services import events_record
+    from webhooks.services import subscription_create
+    from webhooks.tests.receiver import Overlap, receiver
+
+    hooks = {"WEBHOOK_ALLOW_PRIVATE": "true"}
+    start_worker("one", **hooks), start_worker("two", **hooks)
+    owner = django_user_model.objects.create_user("ordered", password="pw")
+    shared, ids = Overlap(), []
+    with ExitStack() as stack:
+        receivers = [
+            stack.enter_context(receiver([200], delay=0.005, shared=shared))
+            for _ in range(4)
+        ]
+        for hook in receivers:
+            with transaction.atomic():
+                subscription_create(owner_id=owner.id, data={"url": hook.url})
+        for _ in range(8):  # several commits, each swept as beat or a wake-up would
+            with transaction.atomic():
+                created = events_record(events=[("signal.created", {"n": 1})] * 5)
+            ids += [event.id for event in created]
+            send(broker, "webhooks.sweep")
+
+        def all_arrived() -> bool:
+            send(broker, "webhooks.sweep")
+            return all(len(hook.requests) >= len(ids) for hook in receivers)
+
+        wait_for(all_arrived, what="every event at every receiver", every=0.5)
+    for hook in receivers:
+        assert hook.ids() == ids
+        assert hook.overlap.most == 1

@@ -1,170 +1,188 @@
-"""Sending deliveries: the HTTP client side of webhooks, run by the workers.
+"""Sending deliveries, run by the workers: many subscriptions at once, each in order.
 
-`deliveries_send` attempts the due deliveries of one subscription, one at a time, so
-a slow receiver only ever holds its own subscription's work. Every attempt of a
-delivery carries the same webhook-id (the event id) and body; failures are retried
-with exponential backoff and jitter (longer if the receiver sent Retry-After) up to
-WEBHOOK_MAX_ATTEMPTS; a 410 disables the subscription. Its own module so that web
-processes, which only manage subscriptions, never import the HTTP client.
+`deliveries_send_many` takes the one-sender lock of each subscription it is given
+(a key in the shared cache), then, on the process's sending loop, keeps every
+locked subscription's due deliveries in flight at once, at most one per
+subscription (so each receiver sees its events in order) and at most
+WEBHOOK_CONCURRENCY in all, over kept-alive connections per receiver host
+(`webhooks.posting`). The database is
+read and written in batches off the event loop: due deliveries are claimed for all
+idle subscriptions in one query, and the results of every attempt finished since the
+last write are stored in one statement, before that subscription is claimed again.
+
+Every attempt of a delivery carries the same webhook-id (the event id) and body, so
+an attempt whose result was never stored (a killed worker) is repeated with the same
+id: delivery is at least once. Failures are retried with exponential backoff and
+jitter (longer if the receiver sent Retry-After) up to WEBHOOK_MAX_ATTEMPTS, and the
+failing subscription's other deliveries wait as long; a 410 disables the
+subscription. A slow or hanging receiver holds only its own subscription's slot, for
+at most WEBHOOK_TIMEOUT. Its own module so that web processes never import httpx.
 """
 
-import random
+import asyncio
 import time
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime
+from typing import Any
 
-import httpx
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
+from django.db import close_old_connections
 from django.utils import timezone
 
-from .addresses import AddressError, addresses_checked, url_parts
-from .models import (
-    DeliveryState,
-    SubscriptionState,
-    WebhookDelivery,
-    WebhookSubscription,
-)
-from .signing import signature
+from .posting import Attempt, Claimed, Clients, attempt_post, loop_run
+from .storage import deliveries_claim, results_write
+
+LOCK_MARGIN = 10  # seconds a lock outlives the longest attempt; renewed meanwhile
+RENEW_EVERY = 2.0
+TICK = 0.05  # results are stored at least this often while attempts are in flight
 
 
 @dataclass(frozen=True)
-class Attempt:
-    status: int | None
-    error: str
-    retry_after: float | None
+class Sent:
+    attempted: int
+    held: list[int]  # the subscriptions this run had the lock of
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
-    except (TypeError, ValueError):
-        return None
+def _lock(subscription_id: int) -> str:
+    return f"webhook:sending:{subscription_id}"
 
 
-def _post(
-    client: httpx.Client, subscription: WebhookSubscription, delivery: WebhookDelivery
-) -> Attempt:
-    """One POST, to an address checked just now (DNS rebinding gets no second look)."""
-    try:
-        _, host, port = url_parts(subscription.url)
-        address = addresses_checked(
-            host, port, allow_private=settings.WEBHOOK_ALLOW_PRIVATE
-        )[0]
-    except AddressError as error:
-        return Attempt(None, str(error), None)
-    msg_id, stamp, body = (
-        str(delivery.event_id),
-        int(time.time()),
-        delivery.body.encode(),
-    )
-    headers = {
-        "Content-Type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(stamp),
-        "webhook-signature": signature(subscription.secret, msg_id, stamp, body),
-    }
-    url = httpx.URL(subscription.url)
-    pinned = url.copy_with(host=address)  # connect where we checked
-    headers["Host"] = url.netloc.decode()
-    try:
-        response = client.post(
-            pinned, content=body, headers=headers, extensions={"sni_hostname": host}
-        )
-    except httpx.HTTPError as error:
-        return Attempt(None, f"{type(error).__name__}: {error}"[:500], None)
-    error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-    return Attempt(
-        response.status_code, error, _retry_after(response.headers.get("Retry-After"))
-    )
+def _concurrency() -> int:
+    return getattr(settings, "WEBHOOK_CONCURRENCY", 100)
 
 
-def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
-    """Retry n waits about BASE × 2^(n−1), ±20 %, or longer if the receiver asked."""
-    wait = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
-    wait *= random.uniform(0.8, 1.2)
-    return timedelta(seconds=max(wait, retry_after or 0))
+def _lock_seconds() -> int:
+    return int(settings.WEBHOOK_TIMEOUT + LOCK_MARGIN)
 
 
-def _record(delivery: WebhookDelivery, attempt: Attempt) -> bool:
-    """Store the attempt's result; True when it succeeded."""
-    now = timezone.now()
-    delivery.attempts += 1
-    delivery.last_status, delivery.last_error = attempt.status, attempt.error
-    subscription = delivery.subscription
-    if attempt.status is not None and 200 <= attempt.status < 300:
-        delivery.state, delivery.delivered_at, delivery.next_attempt_at = (
-            DeliveryState.DELIVERED,
-            now,
-            None,
-        )
-    elif attempt.status == 410:
-        delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
-        subscription.state = SubscriptionState.DISABLED
-        subscription.save(update_fields=["state"])
-    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-        delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
-    else:
-        delivery.next_attempt_at = now + retry_delay(
-            delivery.attempts, attempt.retry_after
-        )
-        # The receiver is failing: its other pending deliveries wait as long, so a
-        # dead or hanging receiver costs one attempt per backoff step, not one per
-        # event (and holds a worker that long at most).
-        WebhookDelivery.objects.filter(
-            subscription_id=delivery.subscription_id,
-            state=DeliveryState.PENDING,
-            next_attempt_at__lt=delivery.next_attempt_at,
-        ).exclude(pk=delivery.pk).update(next_attempt_at=delivery.next_attempt_at)
-    delivery.save(
-        update_fields=[
-            "attempts",
-            "last_status",
-            "last_error",
-            "state",
-            "delivered_at",
-            "next_attempt_at",
-        ]
-    )
-    return delivery.state == DeliveryState.DELIVERED
+class _Run:
+    """One sending run's state, on the event loop."""
 
+    def __init__(
+        self, held: list[int], budget_seconds: float, clients: Clients
+    ) -> None:
+        self.held = held
+        self.running: dict[asyncio.Task[None], int] = {}
+        self.results: list[tuple[Claimed, Attempt, datetime]] = []
+        self.deadline = time.monotonic() + budget_seconds
+        self.attempted = 0
+        self.allow_private = settings.WEBHOOK_ALLOW_PRIVATE
+        self.timeout = float(settings.WEBHOOK_TIMEOUT)
+        self.gate = asyncio.Semaphore(_concurrency())
+        self.clients = clients
 
-def deliveries_send(*, subscription_id: int, budget_seconds: float = 60) -> int:
-    """Attempt this subscription's due deliveries in event order, one at a time;
-    returns how many were attempted. Only one sender a subscription at a time (a
-    lock in the shared cache), so a slow receiver never holds anyone else's."""
-    lock = f"webhook:sending:{subscription_id}"
-    hold = int(settings.WEBHOOK_TIMEOUT + budget_seconds + 30)
-    if not cache.add(lock, 1, hold):
-        return 0
-    attempted, started = 0, time.monotonic()
-    # One client (and its kept-alive connection) for the run, not one per attempt.
-    client = httpx.Client(timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False)
-    try:
-        while time.monotonic() - started < budget_seconds:
-            delivery = (
-                WebhookDelivery.objects.select_related("subscription")
-                .filter(
-                    subscription_id=subscription_id,
-                    state=DeliveryState.PENDING,
-                    next_attempt_at__lte=timezone.now(),
-                    subscription__state=SubscriptionState.ENABLED,
+    def idle(self) -> list[int]:
+        """Held subscriptions with nothing in flight (and their results stored),
+        while the run has time: the ones to claim deliveries for."""
+        if time.monotonic() > self.deadline:
+            return []
+        busy = set(self.running.values())
+        return [s for s in self.held if s not in busy]
+
+    async def in_order(self, batch: list[Claimed]) -> None:
+        """Post one subscription's claimed deliveries one after another, up to the
+        first failure (the rest wait for its retry) or the end of the run's time."""
+        for delivery in batch:
+            if time.monotonic() > self.deadline:
+                return
+            async with self.gate:
+                attempt = await attempt_post(
+                    self.clients,
+                    delivery,
+                    timeout=self.timeout,
+                    allow_private=self.allow_private,
                 )
-                .order_by("event_id")
-                .first()
-            )
-            if delivery is None:
+            self.attempted += 1
+            self.results.append((delivery, attempt, timezone.now()))
+            if not attempt.ok:
+                return
+
+    def start(self, claimed: list[Claimed]) -> None:
+        by_subscription: dict[int, list[Claimed]] = {}
+        for delivery in claimed:
+            by_subscription.setdefault(delivery.subscription_id, []).append(delivery)
+        for subscription_id, batch in by_subscription.items():
+            task = asyncio.create_task(self.in_order(batch))
+            self.running[task] = subscription_id
+
+    async def flush(self, db: Callable[..., Coroutine[Any, Any, Any]]) -> None:
+        batch, self.results = self.results, []
+        if batch:
+            await db(results_write, batch)
+
+    def finished(self, done: Iterable[asyncio.Task[None]]) -> None:
+        for task in done:
+            del self.running[task]
+            task.result()  # an unexpected error ends the run (nothing is lost)
+
+
+async def _db(function: Callable[..., Any], *args: Any) -> Any:
+    """Database work runs on one thread of its own, never on the event loop."""
+    return await sync_to_async(function, thread_sensitive=True)(*args)
+
+
+def _locks_renew(keys: list[str]) -> None:
+    for key in keys:
+        cache.touch(key, _lock_seconds())
+
+
+async def _send(held: list[int], budget_seconds: float, clients: Clients) -> int:
+    run = _Run(held, budget_seconds, clients)
+    keys, renewed = [_lock(s) for s in held], time.monotonic()
+    await _db(close_old_connections)
+    try:
+        while True:
+            # Subscriptions stay held while the run lasts, and are claimed again
+            # each round: work dispatched meanwhile is picked up within a tick.
+            if idle := run.idle():
+                run.start(await _db(deliveries_claim, idle))
+            if not run.running:
                 break
-            attempted += 1
-            attempt = _post(client, delivery.subscription, delivery)
-            if not _record(delivery, attempt):
-                break  # the rest waits for the retry (see _record)
+            done, _ = await asyncio.wait(
+                run.running, timeout=TICK, return_when=asyncio.FIRST_COMPLETED
+            )
+            await run.flush(_db)  # before any of these subscriptions is claimed again
+            run.finished(done)
+            if time.monotonic() - renewed > RENEW_EVERY:
+                await _db(_locks_renew, keys)
+                renewed = time.monotonic()
     finally:
-        client.close()
-        cache.delete(lock)
-    return attempted
+        for task in run.running:
+            task.cancel()
+        await asyncio.gather(*run.running, return_exceptions=True)
+        await run.flush(_db)
+        await _db(close_old_connections)  # back to the pool, as after a request
+    return run.attempted
+
+
+def deliveries_send_many(
+    *, subscription_ids: Iterable[int], budget_seconds: float = 30
+) -> Sent:
+    """Attempt the due deliveries of these subscriptions, concurrently across them
+    and in event order within each; a subscription another sender holds is skipped
+    (one sender a subscription at a time). Stops claiming after `budget_seconds`."""
+    seconds = _lock_seconds()
+    held = [
+        s for s in dict.fromkeys(subscription_ids) if cache.add(_lock(s), 1, seconds)
+    ]
+    if not held:
+        return Sent(0, [])
+    try:
+        attempted = loop_run(
+            lambda clients: _send(held, budget_seconds, clients),
+            connections=_concurrency(),
+        )
+    finally:
+        cache.delete_many([_lock(s) for s in held])
+    return Sent(attempted, held)
+
+
+def deliveries_send(*, subscription_id: int, budget_seconds: float = 30) -> int:
+    """Attempt one subscription's due deliveries in event order; returns how many
+    were attempted (0 when another sender holds it)."""
+    return deliveries_send_many(
+        subscription_ids=[subscription_id], budget_seconds=budget_seconds
+    ).attempted

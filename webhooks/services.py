@@ -2,9 +2,9 @@
 
 The event log drives delivery: `deliveries_dispatch` turns the events past a cursor
 into one delivery per matching subscription (a unique key makes it idempotent), and
-`webhooks.sending.deliveries_send` attempts the due deliveries of one subscription
-(the HTTP client lives there, so the web process never loads it). Delivery is at
-least once.
+`webhooks.sending.deliveries_send_many` attempts the due deliveries of many
+subscriptions at once (the HTTP client lives there, so the web process never loads
+it). Delivery is at least once.
 """
 
 import json
@@ -115,13 +115,20 @@ def deliveries_dispatch() -> int:
     return len(rows)
 
 
-def subscriptions_due() -> list[int]:
-    """Subscriptions with a pending delivery that is due now."""
+def subscriptions_due(
+    *, among: list[int] | None = None, new_only: bool = False
+) -> list[int]:
+    """Subscriptions with a pending delivery that is due now (only of `among`, and
+    only never-attempted deliveries when `new_only`)."""
+    due = WebhookDelivery.objects.filter(
+        state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now()
+    )
+    if among is not None:
+        due = due.filter(subscription_id__in=among)
+    if new_only:
+        due = due.filter(attempts=0)
     return list(
-        WebhookDelivery.objects.filter(
-            state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now()
-        )
-        .order_by()
+        due.order_by("subscription_id")
         .values_list("subscription_id", flat=True)
         .distinct()
     )

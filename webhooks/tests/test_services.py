@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 from events.filters import EventFilter
 from events.models import Event
 from events.services import events_record
-from webhooks import sending, services
+from webhooks import sending, services, storage
 from webhooks.models import DeliveryState, SubscriptionState, WebhookDelivery
 from webhooks.tests.receiver import receiver
 
@@ -90,9 +90,9 @@ def test_after_the_last_attempt_the_delivery_fails_and_can_be_retried(user, sett
 def test_backoff_doubles_with_jitter_and_honours_retry_after(settings):
     settings.WEBHOOK_RETRY_BASE_SECONDS = 5
     for attempts, expected in [(1, 5), (2, 10), (3, 20), (5, 80)]:
-        wait = sending.retry_delay(attempts, None).total_seconds()
+        wait = storage.retry_delay(attempts, None).total_seconds()
         assert 0.8 * expected <= wait <= 1.2 * expected
-    assert sending.retry_delay(1, 120).total_seconds() == 120
+    assert storage.retry_delay(1, 120).total_seconds() == 120
 
 
 def test_only_matching_events_are_delivered(user):
