@@ -74,6 +74,8 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         "loggers": {
             "django": {"handlers": [], "level": "INFO", "propagate": True},
             "django.db.backends": {"level": "INFO"},
+            # A line per webhook POST at INFO would cost the senders CPU.
+            "httpx": {"level": "WARNING"},
         },
     }
 

@@ -54,6 +54,9 @@ class WebhookDelivery(models.Model):
     event_type = models.CharField(max_length=32)
     # The exact bytes sent (the event JSON), so every attempt signs the same body.
     body = models.TextField()
+    # The event's cause: the request id (sent as X-Request-ID) and trace it continues.
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    trace_parent = models.CharField(max_length=128, blank=True, default="")
     state = models.CharField(
         max_length=9, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )

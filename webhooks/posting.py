@@ -11,7 +11,6 @@ that resolves to the same address).
 import asyncio
 import ipaddress
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -22,15 +21,10 @@ from typing import Any, TypeVar
 import httpx
 from django.utils import timezone
 
+from core.tracing import traced
+
 from .addresses import AddressError, addresses_checked, url_parts
 from .signing import signature
-
-try:
-    import sniffio  # noqa: F401 (httpcore asks it which event loop runs)
-except ImportError:
-    # httpcore imports it on every request; absent, each import searches sys.path
-    # again (about a millisecond). Remembering the absence keeps it absent, faster.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 POOL_SHARDS = 8
@@ -47,6 +41,8 @@ class Claimed:
     attempts: int
     url: str
     secret: str
+    request_id: str = ""  # of the write that recorded the event
+    trace_parent: str = ""  # its trace, continued by the POST's span
 
 
 @dataclass(frozen=True)
@@ -168,20 +164,36 @@ async def attempt_post(
         "webhook-signature": signature(delivery.secret, msg_id, stamp, content),
         "Host": url.netloc.decode(),
     }
+    if delivery.request_id:
+        headers["X-Request-ID"] = delivery.request_id
     client = clients.get((scheme, host, port), delivery.subscription_id)
     try:
-        async with asyncio.timeout(timeout):
-            response = await client.post(
-                url.copy_with(host=address),  # connect where we checked
-                content=content,
-                headers=headers,
-                extensions={"sni_hostname": host},
-                timeout=timeout,
-            )
+        with traced("webhook.deliver", delivery.trace_parent):
+            return await _post(client, url, address, host, content, headers, timeout)
     except TimeoutError:
         return Attempt(None, f"Timeout: no answer within {timeout} s", None)
     except httpx.HTTPError as error:
         return Attempt(None, f"{type(error).__name__}: {error}"[:500], None)
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    address: str,
+    host: str,
+    content: bytes,
+    headers: dict[str, str],
+    timeout: float,
+) -> Attempt:
+    """The POST itself, to the checked address; raises on a timeout or an error."""
+    async with asyncio.timeout(timeout):
+        response = await client.post(
+            url.copy_with(host=address),  # connect where we checked
+            content=content,
+            headers=headers,
+            extensions={"sni_hostname": host},
+            timeout=timeout,
+        )
     error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
     return Attempt(
         response.status_code,

@@ -51,7 +51,7 @@ def _lock(subscription_id: int) -> str:
 
 
 def _concurrency() -> int:
-    return getattr(settings, "WEBHOOK_CONCURRENCY", 100)
+    return settings.WEBHOOK_CONCURRENCY
 
 
 def _lock_seconds() -> int:

@@ -102,6 +102,8 @@ def deliveries_dispatch() -> int:
                 event_id=event.id,
                 event_type=event.type,
                 body=event_body(event),
+                request_id=event.request_id,
+                trace_parent=event.trace_parent,
                 next_attempt_at=now,
             )
             for event in events

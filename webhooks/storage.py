@@ -71,6 +71,8 @@ def deliveries_claim(
             "attempts",
             "subscription__url",
             "subscription__secret",
+            "request_id",
+            "trace_parent",
         )
     )
     return [Claimed(*row) for row in rows]

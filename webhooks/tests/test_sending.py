@@ -130,3 +130,22 @@ def test_two_senders_of_one_subscription_at_once_post_each_delivery_once(user):
     assert hook.ids() == ids  # each once, in order
     assert sum(attempted) == 30
     assert hook.overlap.most == 1
+
+
+def test_a_delivery_carries_the_request_id_of_the_write_that_caused_it(
+    user, staff_client
+):
+    from signals.tests.factories import signal_payload
+
+    with receiver([200]) as hook:
+        subscription = subscribe(user, hook.url)
+        created = staff_client.post(
+            "/api/signals/", signal_payload(), format="json", HTTP_X_REQUEST_ID="w-42"
+        )
+        assert created.status_code == 201
+        services.deliveries_dispatch()
+        sending.deliveries_send_many(subscription_ids=[subscription])
+    (delivery,) = WebhookDelivery.objects.filter(subscription_id=subscription)
+    assert delivery.request_id == "w-42" and delivery.state == DeliveryState.DELIVERED
+    ((headers, _),) = hook.requests
+    assert headers["x-request-id"] == "w-42"
