@@ -16,32 +16,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-COLUMNS = (
-    "id",
-    "account",
-    "signal",
-    "pair",
-    "direction",
-    "entry_price",
-    "exit_price",
-    "stop_loss",
-    "take_profit",
-    "quantity",
-    "opened_at",
-    "closed_at",
-    "fees",
-    "swap",
-    "gross_pnl",
-    "pnl",
-    "pips",
-    "r_multiple",
-    "outcome",
-    "setup",
-    "tags",
-    "notes",
-    "created_at",
-    "updated_at",
-)
+from .querysets import API_FIELDS
+
+# The list's fields (the entry's API shape), with its tags next to the setup.
+_NOTES = API_FIELDS.index("notes")
+COLUMNS = (*API_FIELDS[:_NOTES], "tags", *API_FIELDS[_NOTES:])
 SOURCES = {"account": "account_id", "signal": "signal_id"}
 BATCH = 1000
 # A cell a spreadsheet would run as a formula starts with one of these.
