@@ -308,3 +308,23 @@ def test_two_workers_deliver_each_subscriptions_events_once_and_in_order(
     for hook in receivers:
         assert hook.ids() == ids
         assert hook.overlap.most == 1
+
+
+def test_a_task_sent_while_serving_a_request_carries_its_id_to_the_worker(
+    broker, start_worker
+):
+    """The id travels in the task message's headers (alphaforge.celery) and is set
+    again while the task runs: the events the task records carry it."""
+    import alphaforge.celery  # noqa: F401 (connects the header hooks in this process)
+    from core.request_context import request_id
+    from events.models import Event
+
+    pairs = trending_pairs(2)
+    start_worker("traced")
+    token = request_id.set("req-from-web")
+    try:
+        send(broker, "signals.generate_chunk", pairs, "1h")
+    finally:
+        request_id.reset(token)
+    wait_for(lambda: Event.objects.count() >= len(pairs), what="the task's events")
+    assert set(Event.objects.values_list("request_id", flat=True)) == {"req-from-web"}
