@@ -18,9 +18,9 @@ from .stats_shape import CALIBRATION_BUCKETS, stats_shape
 
 def rollup_where(filters: Mapping[str, Any]) -> Q | None:
     """The rollup's condition for these SignalFilter values, or None when the rollup
-    cannot answer them exactly: since/until (it keeps no time), or a confidence bound
-    that is not a multiple of 10 (its bands' edges)."""
-    if filters.get("since") or filters.get("until"):
+    cannot answer them exactly: since/until (it keeps no time), strategy (it keeps
+    none), or a confidence bound that is not a multiple of 10 (its bands' edges)."""
+    if filters.get("since") or filters.get("until") or filters.get("strategy"):
         return None
     where = Q(signals__gt=0)
     if filters.get("pair"):

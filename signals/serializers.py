@@ -50,6 +50,23 @@ class SignalSerializer(serializers.ModelSerializer):
     indicators = serializers.DictField(
         required=False, validators=[validate_json_without_nul]
     )
+    score = StoredDecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        required=False,
+        allow_null=True,
+        help_text="The strategy's own rating of the setup (not a probability); "
+        "null when the signal has none (created through the API without one).",
+    )
+    calibration_id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The calibration map that turned `score` into `confidence`; null "
+        "for the prior of a strategy with too few outcomes or a signal created "
+        "through the API.",
+    )
 
     class Meta:
         model = Signal
