@@ -168,6 +168,7 @@ class Backtest(models.Model):
     until = models.DateTimeField(null=True, blank=True)
     folds = models.PositiveSmallIntegerField(default=5)
     optimize = models.CharField(max_length=500, blank=True, default="")
+    strategy = models.CharField(max_length=50, default="trend_momentum")
     status = models.CharField(
         max_length=7, choices=BacktestStatus.choices, default=BacktestStatus.QUEUED
     )
@@ -202,4 +203,5 @@ class Backtest(models.Model):
             "until": self.until,
             "folds": self.folds,
             "optimize": self.optimize or None,
+            "strategy": self.strategy,
         }

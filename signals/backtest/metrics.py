@@ -40,6 +40,7 @@ class Trade:
     closed_at: datetime | None
     exit_index: int | None  # position of the exit candle
     fold: int | None = None
+    score: Decimal | None = None  # the strategy's rating; confidence once calibrated
 
     def as_json(self) -> dict[str, Any]:
         """The report's trade object."""
@@ -50,6 +51,7 @@ class Trade:
             "stop_loss": float(self.stop_loss),
             "take_profit": float(self.take_profit),
             "confidence": float(self.confidence),
+            "score": _float(self.score),
             "status": self.status,
             "outcome": self.outcome,
             "exit_price": _float(self.exit_price),
