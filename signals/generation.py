@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,11 +16,12 @@ from market.providers import provider_for
 from market.windows import CandleWindow, MarketDataProvider
 
 from . import indicators
+from .calibrations import confidences_apply
 from .choices import SkipReason
 from .models import Signal
+from .records import strategy_params_of
 from .services import BulkError, signals_insert
 from .strategies import REGISTRY, selection_parse, strategies_for
-from .strategy_params import StrategyParams
 
 TREND_MOMENTUM = "trend_momentum"
 
@@ -42,15 +42,7 @@ class GenerationResult:
 def strategy_params(name: str = TREND_MOMENTUM) -> Any:
     """A strategy's parameters: its defaults, for trend_momentum overridden by
     SIGNAL_STRATEGY_PARAMS."""
-    if name != TREND_MOMENTUM:
-        return REGISTRY[name].default_params
-    types = {f.name: f.type for f in dataclasses.fields(StrategyParams)}
-    overrides: dict[str, Any] = {}
-    for key, raw in settings.SIGNAL_STRATEGY_PARAMS.items():
-        if key not in types:
-            raise ValueError(f"SIGNAL_STRATEGY_PARAMS: unknown parameter {key!r}")
-        overrides[key] = int(raw) if types[key] in (int, "int") else float(raw)
-    return StrategyParams(**overrides)
+    return strategy_params_of(name)
 
 
 def signal_price(value: float) -> Decimal:
@@ -117,6 +109,7 @@ def _store(candidates: list[Signal], timeframe: str) -> tuple[list[Signal], set[
     candidate was there already)."""
     created: list[Signal] = []
     pending = list(candidates)
+    confidences_apply(pending)
     for _ in range(3):
         if not pending:
             break
