@@ -84,7 +84,7 @@ class SignalRollupQuerySet(models.QuerySet):
             **{
                 f"b{b}_{kind}": 0
                 for b in range(CALIBRATION_BUCKETS)
-                for kind in ("wins", "losses")
+                for kind in ("wins", "losses", "c")
             },
         }
         confidence = squares = win_sum = 0
@@ -114,6 +114,7 @@ class SignalRollupQuerySet(models.QuerySet):
             if item["outcome"] in (Outcome.WIN, Outcome.LOSS):
                 kind = "wins" if item["outcome"] == Outcome.WIN else "losses"
                 row[f"b{min(item['band'], 9)}_{kind}"] += n  # band 10: 100
+                row[f"b{min(item['band'], 9)}_c"] += c / 100  # c in hundredths
                 pair[kind] += n
                 squares += int(item["c2"])
                 win_sum += c if kind == "wins" else 0

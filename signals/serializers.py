@@ -8,7 +8,7 @@ from core.validators import validate_json_without_nul
 from core.vocabulary import Timeframe, pair_validator
 from market.pricing import levels_error
 
-from .choices import SkipReason
+from .choices import CalibrationMethod, SkipReason
 from .models import Signal
 from .storage.columns import DETAIL_FIELDS, MINIMAL_FIELDS
 
@@ -191,6 +191,18 @@ class CalibrationBucketSerializer(serializers.Serializer):
 
 class CalibrationSerializer(serializers.Serializer):
     brier_score = serializers.FloatField(allow_null=True)
+    base_rate_brier = serializers.FloatField(
+        allow_null=True, help_text="p(1 − p) for the win rate p of these signals."
+    )
+    brier_skill_score = serializers.FloatField(
+        allow_null=True,
+        help_text="1 − brier_score / base_rate_brier (0: no better than the base "
+        "rate; negative: worse).",
+    )
+    calibration_error = serializers.FloatField(
+        allow_null=True,
+        help_text="Expected calibration error over the ten buckets, in points.",
+    )
     buckets = CalibrationBucketSerializer(many=True)
 
 
@@ -228,3 +240,56 @@ class GenerateResultSerializer(serializers.Serializer):
     generated = SignalSerializer(many=True)
     skipped = SkippedPairSerializer(many=True)
     duration_ms = serializers.FloatField()
+
+
+class StrategyRecordSerializer(serializers.Serializer):
+    """A strategy's record over some signals (documents records.strategy_records)."""
+
+    signals = serializers.IntegerField()
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    win_rate = serializers.FloatField(allow_null=True)
+    expectancy_r = serializers.FloatField(allow_null=True)
+    profit_factor = serializers.FloatField(allow_null=True)
+    brier_score = serializers.FloatField(allow_null=True)
+    base_rate_brier = serializers.FloatField(allow_null=True)
+    brier_skill_score = serializers.FloatField(allow_null=True)
+    calibration_error = serializers.FloatField(allow_null=True)
+    buckets = CalibrationBucketSerializer(many=True)
+
+
+class WalkForwardRecordSerializer(StrategyRecordSerializer):
+    backtest_id = serializers.IntegerField()
+    # "from" is a keyword: the field is added under its name below.
+    to = serializers.DateTimeField(allow_null=True)
+
+
+WalkForwardRecordSerializer._declared_fields["from"] = serializers.DateTimeField(
+    allow_null=True
+)
+
+
+class StrategyCalibrationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    fitted_at = serializers.DateTimeField()
+    outcomes_until = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    base_rate = serializers.FloatField()
+    method = serializers.ChoiceField(choices=CalibrationMethod.choices)
+
+
+class StrategySerializer(serializers.Serializer):
+    """One registered strategy and its record (GET /api/strategies/)."""
+
+    name = serializers.CharField()
+    description = serializers.CharField()
+    parameters = serializers.DictField()
+    timeframes = serializers.ListField(child=serializers.CharField())
+    enabled = serializers.BooleanField()
+    live = StrategyRecordSerializer()
+    walk_forward = WalkForwardRecordSerializer(allow_null=True)
+    calibration = StrategyCalibrationSerializer(allow_null=True)
+
+
+class StrategyListSerializer(serializers.Serializer):
+    results = StrategySerializer(many=True)
