@@ -125,6 +125,10 @@ def beat_schedule() -> dict:
         "task": "signals.backfill",
         "schedule": crontab(minute=f"*/{settings.BACKFILL_EVERY_MINUTES}"),
     }
+    schedule["fit-calibrations"] = {
+        "task": "signals.fit_calibrations",
+        "schedule": crontab(minute="7"),  # hourly, after the hour's backfills
+    }
     schedule["prune-events"] = {
         "task": "events.prune",
         "schedule": crontab(minute="17", hour="3"),

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.environment import env_bool, env_float, env_int, env_list
+from core.environment import env_bool, env_float, env_int, env_list, env_pairs
 from core.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -225,10 +225,7 @@ SIGNAL_TIMEFRAME = os.environ.get("SIGNAL_TIMEFRAME", "1h")
 SIGNAL_TIMEFRAMES = env_list("SIGNAL_TIMEFRAMES", SIGNAL_TIMEFRAME)
 SIGNAL_LOOKBACK = env_int("SIGNAL_LOOKBACK", 500)
 SIGNAL_EXPIRY_BARS = env_int("SIGNAL_EXPIRY_BARS", 48)
-PIP_SIZES = {
-    pair.strip(): value.strip()
-    for pair, _, value in (item.partition("=") for item in env_list("PIP_SIZES"))
-}
+PIP_SIZES = env_pairs("PIP_SIZES")
 KLINES_BASE_URL = os.environ.get("KLINES_BASE_URL", "https://api.binance.com")
 KLINES_TIMEOUT = env_float("KLINES_TIMEOUT", 10)
 
@@ -255,14 +252,13 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Overrides of the default strategy's parameters (signals.strategy.StrategyParams),
-# e.g. SIGNAL_STRATEGY_PARAMS="atr_stop_multiple=2,risk_reward=1.5".
-SIGNAL_STRATEGY_PARAMS = {
-    name.strip(): value.strip()
-    for name, _, value in (
-        item.partition("=") for item in env_list("SIGNAL_STRATEGY_PARAMS")
-    )
-}
+# Strategies, calibration and the publish gate (README.md, Configuration).
+SIGNAL_STRATEGIES = env_list("SIGNAL_STRATEGIES")  # "name[@tf][:pair]", …; empty: all
+CALIBRATION_MIN_OUTCOMES = env_int("CALIBRATION_MIN_OUTCOMES", 30)  # also its k
+PUBLISH_MIN_SKILL = os.environ.get("PUBLISH_MIN_SKILL") or None  # a number
+PUBLISH_MIN_EXPECTANCY_R = os.environ.get("PUBLISH_MIN_EXPECTANCY_R") or None
+# trend_momentum's overrides, e.g. "atr_stop_multiple=2,risk_reward=1.5".
+SIGNAL_STRATEGY_PARAMS = env_pairs("SIGNAL_STRATEGY_PARAMS")
 MARKET_DATA_PROVIDER = os.environ.get("MARKET_DATA_PROVIDER", "database")
 
 # A bulk body of BULK_MAX_ITEMS signals is a few MB; refuse anything far larger.

@@ -27,3 +27,8 @@ def env_list(name: str, default: str = "") -> list[str]:
         for item in os.environ.get(name, default).split(",")
         if item.strip()
     ]
+
+
+def env_pairs(name: str) -> dict[str, str]:
+    """ "key=value,key=value" as a dict, keys and values stripped."""
+    return dict(map(str.strip, item.partition("=")[::2]) for item in env_list(name))

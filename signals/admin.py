@@ -15,7 +15,7 @@ from .filters import SignalFilter
 from .models import Signal
 
 # The filters the performance page offers (the API's, by the same names).
-PERFORMANCE_FILTERS = ("pair", "timeframe", "since", "until")
+PERFORMANCE_FILTERS = ("pair", "timeframe", "strategy", "since", "until")
 
 
 class SignalAdminForm(forms.ModelForm):
@@ -56,6 +56,8 @@ class SignalAdmin(admin.ModelAdmin):
         "stop_loss",
         "take_profit",
         "confidence",
+        "score",
+        "strategy",
         "status",
         "outcome",
         "pips",
@@ -67,7 +69,7 @@ class SignalAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
-    readonly_fields = ("risk_reward", "pips", "created_at", "updated_at")
+    readonly_fields = ("risk_reward", "pips", "created_at", "updated_at", "calibration")
     fieldsets = (
         (None, {"fields": ("pair", "timeframe", "strategy", "timestamp", "direction")}),
         (
@@ -79,6 +81,8 @@ class SignalAdmin(admin.ModelAdmin):
                     "take_profit",
                     "risk_reward",
                     "confidence",
+                    "score",
+                    "calibration",
                 )
             },
         ),

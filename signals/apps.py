@@ -27,7 +27,14 @@ class SignalsConfig(AppConfig):
             "backtests",
             "Walk-forward backtests of the generator on stored candles (staff).",
         )
+        register_tag(
+            "/api/strategies/",
+            "strategies",
+            "The registered strategies, each with its live and walk-forward record "
+            "and its latest calibration.",
+        )
         register_public_operations(("get", "/api/signals/"))
+        register_public_operations(("get", "/api/strategies/"))
 
         # Every view under it takes the default rate limits (api/tests/test_caching.py).
         register_public_prefix("/api/signals/", SIGNALS_NAMESPACE, answer_versions)

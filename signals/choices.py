@@ -29,3 +29,11 @@ class Outcome(models.TextChoices):
     WIN = "win"
     LOSS = "loss"
     BREAKEVEN = "breakeven"
+
+
+class CalibrationMethod(models.TextChoices):
+    """How a calibration map turns a strategy's score into a probability."""
+
+    ISOTONIC = "isotonic"
+    LOGISTIC = "logistic"
+    PRIOR = "prior"  # too few outcomes for a map: the shrunk base rate

@@ -11,11 +11,11 @@ from core.vocabulary import TIMEFRAME_SECONDS
 from market.models import Candle
 from market.windows import CandleWindow
 
-from . import strategy
-from .generation import signal_from_window, strategy_params
+from .generation import TREND_MOMENTUM, signal_from_window, strategy_params
 from .models import Signal
 from .outcomes import BackfillReport, outcomes_backfill
 from .services import signals_insert
+from .strategies import trend_momentum
 
 DEMO_PAIRS = {
     "EUR/USD": 1.08,
@@ -95,7 +95,7 @@ def demo_signals_create(*, timeframe: str = "1h", every: int = 6) -> list[Signal
         )
         prices = np.array([row[1:] for row in rows], dtype=float).reshape(-1, 3)
         candidates = []
-        for end in range(strategy.min_candles(params), len(rows), every):
+        for end in range(trend_momentum.min_candles(params), len(rows), every):
             begin = max(0, end + 1 - lookback)
             window = CandleWindow(
                 pair=pair,
@@ -110,7 +110,7 @@ def demo_signals_create(*, timeframe: str = "1h", every: int = 6) -> list[Signal
                 candidates.append(signal)
         existing = set(
             Signal.objects.filter(
-                pair=pair, timeframe=timeframe, strategy=strategy.STRATEGY_NAME
+                pair=pair, timeframe=timeframe, strategy=TREND_MOMENTUM
             ).values_list("timestamp", flat=True)
         )
         fresh = [s for s in candidates if s.timestamp not in existing]

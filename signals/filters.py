@@ -3,6 +3,7 @@
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
 from core.filters import PairListFilter, SinceFilter, StrictFilterSet, UntilFilter
@@ -10,6 +11,33 @@ from core.vocabulary import Timeframe, pair_list, pairs_invalid
 
 from .choices import Direction, Outcome, Status
 from .models import Signal
+
+STRATEGY_MAX_LENGTH = 50  # the column's: a signal made through the API may carry any
+
+
+class StrategyListField(forms.CharField):
+    """One strategy name or several, comma separated, each 1 to 50 characters.
+    Registered names are `[a-z0-9_]{1,40}`, but a filter may ask for any stored one."""
+
+    def clean(self, value: Any) -> list[str] | None:
+        value = super().clean(value)
+        if not value:
+            return None
+        names = [item.strip() for item in value.split(",")]
+        bad = [n for n in names if not 0 < len(n) <= STRATEGY_MAX_LENGTH]
+        if bad:
+            raise forms.ValidationError(
+                "Each strategy name must have 1 to %(limit)s characters.",
+                params={"limit": STRATEGY_MAX_LENGTH},
+            )
+        return list(dict.fromkeys(names))
+
+
+class StrategyListFilter(django_filters.Filter):
+    field_class = StrategyListField
+
+    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
+        return qs.filter(strategy__in=value) if value else qs
 
 
 class SignalFilter(StrictFilterSet):
@@ -31,6 +59,9 @@ class SignalFilter(StrictFilterSet):
     )
     until = UntilFilter(
         field_name="timestamp", help_text="timestamp ≤ until (inclusive)."
+    )
+    strategy = StrategyListFilter(
+        help_text="One strategy name, or several comma separated (each ≤ 50 chars)."
     )
 
     class Meta:

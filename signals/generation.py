@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,10 +15,15 @@ from market.pricing import levels_error
 from market.providers import provider_for
 from market.windows import CandleWindow, MarketDataProvider
 
-from . import indicators, strategy
+from . import indicators
+from .calibrations import confidences_apply
 from .choices import SkipReason
 from .models import Signal
+from .records import strategy_params_of
 from .services import BulkError, signals_insert
+from .strategies import REGISTRY, selection_parse, strategies_for
+
+TREND_MOMENTUM = "trend_momentum"
 
 NO_MARKET_DATA = SkipReason.NO_MARKET_DATA.value
 NOT_ENOUGH_CANDLES = SkipReason.NOT_ENOUGH_CANDLES.value
@@ -35,15 +39,10 @@ class GenerationResult:
     duration_ms: float = 0.0
 
 
-def strategy_params() -> strategy.StrategyParams:
-    """The strategy's parameters: defaults overridden by SIGNAL_STRATEGY_PARAMS."""
-    types = {f.name: f.type for f in dataclasses.fields(strategy.StrategyParams)}
-    overrides: dict[str, Any] = {}
-    for name, raw in settings.SIGNAL_STRATEGY_PARAMS.items():
-        if name not in types:
-            raise ValueError(f"SIGNAL_STRATEGY_PARAMS: unknown parameter {name!r}")
-        overrides[name] = int(raw) if types[name] in (int, "int") else float(raw)
-    return strategy.StrategyParams(**overrides)
+def strategy_params(name: str = TREND_MOMENTUM) -> Any:
+    """A strategy's parameters: its defaults, for trend_momentum overridden by
+    SIGNAL_STRATEGY_PARAMS."""
+    return strategy_params_of(name)
 
 
 def signal_price(value: float) -> Decimal:
@@ -52,56 +51,65 @@ def signal_price(value: float) -> Decimal:
 
 
 def signal_from_window(
-    window: CandleWindow, timeframe: str, params: strategy.StrategyParams
+    window: CandleWindow,
+    timeframe: str,
+    params: Any,
+    strategy_name: str = TREND_MOMENTUM,
 ) -> Signal | None:
-    """The unsaved signal the strategy gives on the window's last candle, if any."""
-    setup = strategy.evaluate(window.high, window.low, window.close, params)
+    """The unsaved signal a strategy gives on the window's last candle, if any; its
+    `confidence` is the score until signals.calibration gives the probability."""
+    module = REGISTRY[strategy_name].implementation()
+    setup = module.evaluate(window.high, window.low, window.close, params)
     if setup is None:
         return None
     entry = window.last_close
     stop, target = signal_price(setup.stop_loss), signal_price(setup.take_profit)
     if levels_error(setup.direction, entry, stop, target):
         return None  # a stop distance lost to rounding: nothing to trade
-    # The contract's keys hold the default periods' values; the strategy computed
-    # them already unless its parameters differ.
+    # The contract's keys hold the default periods' values; trend_momentum
+    # computed them already unless its parameters differ.
     defaults = (
         {}
-        if params == strategy.DEFAULT_PARAMS
+        if strategy_name == TREND_MOMENTUM and params == module.DEFAULT_PARAMS
         else indicators.snapshot(window.high, window.low, window.close)
     )
+    score = Decimal(repr(setup.confidence)).quantize(Decimal("0.01"))
     return Signal(
         pair=window.pair,
         timeframe=timeframe,
-        strategy=strategy.STRATEGY_NAME,
+        strategy=strategy_name,
         timestamp=window.timestamps[-1],
         direction=setup.direction,
         entry_price=entry,
         stop_loss=stop,
         take_profit=target,
-        confidence=Decimal(repr(setup.confidence)).quantize(Decimal("0.01")),
-        indicators={**setup.indicators, **defaults},
+        confidence=score,
+        score=score,
+        indicators={**defaults, **setup.indicators},
         reasoning=setup.reasoning,
     )
 
 
 def _existing_keys(candidates: Sequence[Signal], timeframe: str) -> set[tuple]:
-    """(pair, timestamp) of the candidates already stored, in one query."""
+    """(pair, strategy, timestamp) of the candidates already stored, in one query."""
     if not candidates:
         return set()
     return set(
         Signal.objects.filter(
             timeframe=timeframe,
-            strategy=strategy.STRATEGY_NAME,
+            strategy__in={s.strategy for s in candidates},
             pair__in={s.pair for s in candidates},
             timestamp__in={s.timestamp for s in candidates},
-        ).values_list("pair", "timestamp")
+        ).values_list("pair", "strategy", "timestamp")
     )
 
 
 def _store(candidates: list[Signal], timeframe: str) -> tuple[list[Signal], set[str]]:
-    """Insert the candidates not stored yet; returns (created, pairs already there)."""
+    """Insert the candidates not stored yet; returns (created, pairs of which every
+    candidate was there already)."""
     created: list[Signal] = []
     pending = list(candidates)
+    confidences_apply(pending)
     for _ in range(3):
         if not pending:
             break
@@ -111,9 +119,40 @@ def _store(candidates: list[Signal], timeframe: str) -> tuple[list[Signal], set[
         except BulkError:
             # Generated before, or a concurrent generator stored some first.
             existing = _existing_keys(pending, timeframe)
-            pending = [s for s in pending if (s.pair, s.timestamp) not in existing]
+            pending = [
+                s for s in pending if (s.pair, s.strategy, s.timestamp) not in existing
+            ]
     stored = {s.pair for s in created}
     return created, {s.pair for s in candidates if s.pair not in stored}
+
+
+def _candidates(
+    windows: dict[str, CandleWindow], pairs: list[str], timeframe: str
+) -> tuple[list[Signal], dict[str, str]]:
+    """Each configured strategy's signal on each pair's window, and the reason of
+    each pair that gave none."""
+    selection = selection_parse(settings.SIGNAL_STRATEGIES)
+    params = {name: strategy_params(name) for name in REGISTRY}
+    reasons: dict[str, str] = {}
+    candidates: list[Signal] = []
+    for pair in pairs:
+        window = windows.get(pair)
+        names = strategies_for(selection, timeframe, pair)
+        if window is None or len(window) == 0:
+            reasons[pair] = NO_MARKET_DATA
+            continue
+        needed = [REGISTRY[n].implementation().min_candles(params[n]) for n in names]
+        found = [
+            signal
+            for name, need in zip(names, needed, strict=True)
+            if len(window) >= need
+            and (signal := signal_from_window(window, timeframe, params[name], name))
+        ]
+        candidates += found
+        if not found:
+            short = not names or len(window) < min(needed)
+            reasons[pair] = NOT_ENOUGH_CANDLES if short and names else NO_SETUP
+    return candidates, reasons
 
 
 async def signals_generate_async(
@@ -122,34 +161,21 @@ async def signals_generate_async(
     timeframe: str | None = None,
     provider: MarketDataProvider | None = None,
 ) -> GenerationResult:
-    """Run the strategy on the latest candle of each pair and store new signals.
+    """Run each configured strategy on the latest candle of each pair and store
+    new signals.
 
     The provider fetches every pair's window concurrently (one query for the
     database); each pair is skipped with one of the contract's reasons or yields at
-    most one signal, and all new signals are written in one all-or-nothing insert.
+    most one signal per strategy, and all new signals are written in one
+    all-or-nothing insert.
     Running twice on the same candles creates nothing the second time.
     """
     started = time.perf_counter()
     pairs = list(dict.fromkeys(pairs or settings.SIGNAL_PAIRS))
     timeframe = timeframe or settings.SIGNAL_TIMEFRAME
     provider = provider or provider_for(settings.MARKET_DATA_PROVIDER)
-    params = strategy_params()
-    needed = strategy.min_candles(params)
     windows = await provider.windows(pairs, timeframe, settings.SIGNAL_LOOKBACK)
-
-    reasons: dict[str, str] = {}
-    candidates: list[Signal] = []
-    for pair in pairs:
-        window = windows.get(pair)
-        if window is None or len(window) == 0:
-            reasons[pair] = NO_MARKET_DATA
-        elif len(window) < needed:
-            reasons[pair] = NOT_ENOUGH_CANDLES
-        elif (signal := signal_from_window(window, timeframe, params)) is None:
-            reasons[pair] = NO_SETUP
-        else:
-            candidates.append(signal)
-
+    candidates, reasons = _candidates(windows, pairs, timeframe)
     created, duplicates = await sync_to_async(_store)(candidates, timeframe)
     reasons.update({pair: ALREADY_GENERATED for pair in duplicates})
     return GenerationResult(

@@ -247,3 +247,19 @@ def last_value(arr: FloatArray) -> float | None:
     if len(arr) == 0 or math.isnan(arr[-1]):
         return None
     return float(arr[-1])
+
+
+def donchian(
+    high: ArrayLike, low: ArrayLike, period: int = 20
+) -> tuple[FloatArray, FloatArray]:
+    """Donchian channel: the highest high and lowest low of the `period` bars
+    ending at each bar (TA-Lib MAX and MIN); NaN before the first full window."""
+    _check_period(period)
+    h, lo = _series(high), _series(low)
+    if len(h) != len(lo):
+        raise ValueError("high and low must have the same length")
+    upper, lower = np.full(len(h), np.nan), np.full(len(h), np.nan)
+    if len(h) >= period:
+        upper[period - 1 :] = sliding_window_view(h, period).max(axis=1)
+        lower[period - 1 :] = sliding_window_view(lo, period).min(axis=1)
+    return upper, lower

@@ -5,16 +5,50 @@ from django.db.models import F, Q
 from core.validators import validate_json_without_nul
 from core.vocabulary import Timeframe
 
-from .choices import Direction, Outcome, Status
+from .choices import CalibrationMethod, Direction, Outcome, Status
 from .querysets import SignalQuerySet
 from .rollup_table import SignalRollup
 
 # SignalRollup lives below the querysets (signals.rollup_table); the app's models are
 # all named here.
-__all__ = ["Backtest", "BacktestStatus", "Signal", "SignalRollup"]
+__all__ = ["Backtest", "BacktestStatus", "Calibration", "Signal", "SignalRollup"]
 
 PRICE = {"max_digits": 20, "decimal_places": 8}
 PIPS = {"max_digits": 16, "decimal_places": 4}
+
+
+class Calibration(models.Model):
+    """One fitted map from a strategy's score to the probability of a win, for one
+    strategy and timeframe, from the outcomes resolved up to `outcomes_until`.
+    Rows are versions: a refit adds one and never changes a stored signal."""
+
+    strategy = models.CharField(max_length=50)
+    timeframe = models.CharField(max_length=3, choices=Timeframe.choices)
+    fitted_at = models.DateTimeField()
+    outcomes_until = models.DateTimeField(
+        help_text="closed_at of the last outcome the fit used (every one ≤ it)."
+    )
+    count = models.PositiveIntegerField(help_text="Resolved outcomes fitted on.")
+    wins = models.PositiveIntegerField()
+    base_rate = models.FloatField(help_text="Win rate shrunk toward the prior.")
+    method = models.CharField(max_length=8, choices=CalibrationMethod.choices)
+    brier_in_sample = models.FloatField(null=True, blank=True)
+    brier_out_of_sample = models.FloatField(null=True, blank=True)
+    mapping = models.JSONField(
+        default=dict, blank=True, help_text="The map's parameters (see calibration)."
+    )
+
+    class Meta:
+        ordering = ["-outcomes_until", "-id"]
+        indexes = [
+            models.Index(
+                fields=["strategy", "timeframe", "-outcomes_until", "-id"],
+                name="idx_calibration_latest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.strategy} {self.timeframe} {self.method} ({self.count})"
 
 
 class Signal(models.Model):
@@ -25,6 +59,13 @@ class Signal(models.Model):
     stop_loss = models.DecimalField(**PRICE)
     take_profit = models.DecimalField(**PRICE)
     confidence = models.DecimalField(max_digits=5, decimal_places=2)
+    score = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The strategy's own rating (not a probability); null if none.",
+    )
     status = models.CharField(
         max_length=9, choices=Status.choices, default=Status.ACTIVE
     )
@@ -45,6 +86,14 @@ class Signal(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    calibration = models.ForeignKey(
+        Calibration,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The map that gave the confidence; null for the prior or by hand.",
+    )
 
     objects = SignalQuerySet.as_manager()
 
@@ -58,6 +107,10 @@ class Signal(models.Model):
             models.CheckConstraint(
                 condition=Q(confidence__gte=0, confidence__lte=100),
                 name="signal_confidence_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100) | Q(score__isnull=True),
+                name="signal_score_0_100",
             ),
             models.CheckConstraint(
                 condition=(
@@ -115,6 +168,7 @@ class Backtest(models.Model):
     until = models.DateTimeField(null=True, blank=True)
     folds = models.PositiveSmallIntegerField(default=5)
     optimize = models.CharField(max_length=500, blank=True, default="")
+    strategy = models.CharField(max_length=50, default="trend_momentum")
     status = models.CharField(
         max_length=7, choices=BacktestStatus.choices, default=BacktestStatus.QUEUED
     )
@@ -149,4 +203,5 @@ class Backtest(models.Model):
             "until": self.until,
             "folds": self.folds,
             "optimize": self.optimize or None,
+            "strategy": self.strategy,
         }

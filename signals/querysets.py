@@ -55,6 +55,7 @@ def _stats_aggregates(confidence: Any) -> dict[str, Any]:
         aggregates[f"b{bucket}_losses"] = Count(
             "id", filter=in_bucket & Q(outcome=Outcome.LOSS)
         )
+        aggregates[f"b{bucket}_c"] = Sum(confidence, filter=in_bucket & decided)
     return aggregates
 
 

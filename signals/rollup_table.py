@@ -18,9 +18,9 @@ from .stats_shape import CALIBRATION_BUCKETS, stats_shape
 
 def rollup_where(filters: Mapping[str, Any]) -> Q | None:
     """The rollup's condition for these SignalFilter values, or None when the rollup
-    cannot answer them exactly: since/until (it keeps no time), or a confidence bound
-    that is not a multiple of 10 (its bands' edges)."""
-    if filters.get("since") or filters.get("until"):
+    cannot answer them exactly: since/until (it keeps no time), strategy (it keeps
+    none), or a confidence bound that is not a multiple of 10 (its bands' edges)."""
+    if filters.get("since") or filters.get("until") or filters.get("strategy"):
         return None
     where = Q(signals__gt=0)
     if filters.get("pair"):
@@ -84,7 +84,7 @@ class SignalRollupQuerySet(models.QuerySet):
             **{
                 f"b{b}_{kind}": 0
                 for b in range(CALIBRATION_BUCKETS)
-                for kind in ("wins", "losses")
+                for kind in ("wins", "losses", "c")
             },
         }
         confidence = squares = win_sum = 0
@@ -114,6 +114,7 @@ class SignalRollupQuerySet(models.QuerySet):
             if item["outcome"] in (Outcome.WIN, Outcome.LOSS):
                 kind = "wins" if item["outcome"] == Outcome.WIN else "losses"
                 row[f"b{min(item['band'], 9)}_{kind}"] += n  # band 10: 100
+                row[f"b{min(item['band'], 9)}_c"] += c / 100  # c in hundredths
                 pair[kind] += n
                 squares += int(item["c2"])
                 win_sum += c if kind == "wins" else 0

@@ -42,6 +42,8 @@ DETAIL = {
     "closed_at": "2026-01-06T03:00:00Z",
     "created_at": "2026-01-05T15:00:02Z",
     "updated_at": "2026-01-06T03:05:00Z",
+    "score": 74.2,
+    "calibration_id": 12,
 }
 CREATE = {
     "pair": "EUR/USD",
@@ -67,6 +69,8 @@ ACTIVE = {
     "mfe_pips": None,
     "closed_at": None,
     "updated_at": "2026-01-05T15:00:02Z",
+    "score": None,
+    "calibration_id": None,
 }
 PAGE = {
     "count": 1234,
@@ -99,6 +103,9 @@ STATS = {
     ],
     "calibration": {
         "brier_score": 0.328,
+        "base_rate_brier": 0.2363,
+        "brier_skill_score": -0.388,
+        "calibration_error": 23.4,
         "buckets": [
             {
                 "min_confidence": 10 * n,
@@ -123,7 +130,46 @@ GENERATED = {
 for key in ("exit_price", "pips", "mae_pips", "mfe_pips", "closed_at"):
     GENERATED["generated"][0][key] = None
 
+RECORD = {
+    "signals": 470,
+    "wins": 155,
+    "losses": 250,
+    "win_rate": 0.3827,
+    "expectancy_r": -0.012,
+    "profit_factor": 0.98,
+    "brier_score": 0.2301,
+    "base_rate_brier": 0.2363,
+    "brier_skill_score": 0.026,
+    "calibration_error": 2.9,
+    "buckets": STATS["calibration"]["buckets"],  # type: ignore[index]
+}
+STRATEGY = {
+    "name": "trend_momentum",
+    "description": "Trend momentum: EMA20/EMA50 trend confirmed by MACD and RSI, "
+    "ADX >= 20; stop 1.5 x ATR, target 2R.",
+    "parameters": {"ema_fast": 20, "ema_slow": 50, "risk_reward": 2.0},
+    "timeframes": ["1h"],
+    "enabled": True,
+    "live": RECORD,
+    "walk_forward": {
+        **RECORD,
+        "backtest_id": 7,
+        "from": "2017-06-09T01:00:00Z",
+        "to": "2018-02-07T15:00:00Z",
+    },
+    "calibration": {
+        "id": 12,
+        "fitted_at": "2026-01-05T14:07:00Z",
+        "outcomes_until": "2026-01-05T13:00:00Z",
+        "count": 405,
+        "base_rate": 0.3794,
+        "method": "isotonic",
+    },
+}
+
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "api_strategies_list": {"responses": {"200": {"results": [STRATEGY]}}},
+    "api_strategies_retrieve": {"responses": {"200": STRATEGY}},
     "api_signals_list": {"responses": {"200": PAGE}},
     "api_signals_create": {"request": CREATE, "responses": {"201": ACTIVE}},
     "api_signals_retrieve": {"responses": {"200": DETAIL}},

@@ -8,7 +8,7 @@ from core.validators import validate_json_without_nul
 from core.vocabulary import Timeframe, pair_validator
 from market.pricing import levels_error
 
-from .choices import SkipReason
+from .choices import CalibrationMethod, SkipReason
 from .models import Signal
 from .storage.columns import DETAIL_FIELDS, MINIMAL_FIELDS
 
@@ -49,6 +49,23 @@ class SignalSerializer(serializers.ModelSerializer):
     )
     indicators = serializers.DictField(
         required=False, validators=[validate_json_without_nul]
+    )
+    score = StoredDecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        required=False,
+        allow_null=True,
+        help_text="The strategy's own rating of the setup (not a probability); "
+        "null when the signal has none (created through the API without one).",
+    )
+    calibration_id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The calibration map that turned `score` into `confidence`; null "
+        "for the prior of a strategy with too few outcomes or a signal created "
+        "through the API.",
     )
 
     class Meta:
@@ -174,6 +191,18 @@ class CalibrationBucketSerializer(serializers.Serializer):
 
 class CalibrationSerializer(serializers.Serializer):
     brier_score = serializers.FloatField(allow_null=True)
+    base_rate_brier = serializers.FloatField(
+        allow_null=True, help_text="p(1 − p) for the win rate p of these signals."
+    )
+    brier_skill_score = serializers.FloatField(
+        allow_null=True,
+        help_text="1 − brier_score / base_rate_brier (0: no better than the base "
+        "rate; negative: worse).",
+    )
+    calibration_error = serializers.FloatField(
+        allow_null=True,
+        help_text="Expected calibration error over the ten buckets, in points.",
+    )
     buckets = CalibrationBucketSerializer(many=True)
 
 
@@ -212,3 +241,56 @@ class GenerateResultSerializer(serializers.Serializer):
     generated = SignalSerializer(many=True)
     skipped = SkippedPairSerializer(many=True)
     duration_ms = serializers.FloatField()
+
+
+class StrategyRecordSerializer(serializers.Serializer):
+    """A strategy's record over some signals (documents records.strategy_records)."""
+
+    signals = serializers.IntegerField()
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    win_rate = serializers.FloatField(allow_null=True)
+    expectancy_r = serializers.FloatField(allow_null=True)
+    profit_factor = serializers.FloatField(allow_null=True)
+    brier_score = serializers.FloatField(allow_null=True)
+    base_rate_brier = serializers.FloatField(allow_null=True)
+    brier_skill_score = serializers.FloatField(allow_null=True)
+    calibration_error = serializers.FloatField(allow_null=True)
+    buckets = CalibrationBucketSerializer(many=True)
+
+
+class WalkForwardRecordSerializer(StrategyRecordSerializer):
+    backtest_id = serializers.IntegerField()
+    # "from" is a keyword: the field is added under its name below.
+    to = serializers.DateTimeField(allow_null=True)
+
+
+WalkForwardRecordSerializer._declared_fields["from"] = serializers.DateTimeField(
+    allow_null=True
+)
+
+
+class StrategyCalibrationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    fitted_at = serializers.DateTimeField()
+    outcomes_until = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    base_rate = serializers.FloatField()
+    method = serializers.ChoiceField(choices=CalibrationMethod.choices)
+
+
+class StrategySerializer(serializers.Serializer):
+    """One registered strategy and its record (GET /api/strategies/)."""
+
+    name = serializers.CharField()
+    description = serializers.CharField()
+    parameters = serializers.DictField()
+    timeframes = serializers.ListField(child=serializers.CharField())
+    enabled = serializers.BooleanField()
+    live = StrategyRecordSerializer()
+    walk_forward = WalkForwardRecordSerializer(allow_null=True)
+    calibration = StrategyCalibrationSerializer(allow_null=True)
+
+
+class StrategyListSerializer(serializers.Serializer):
+    results = StrategySerializer(many=True)

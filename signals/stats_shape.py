@@ -6,6 +6,7 @@ wins and losses, and the rows by pair."""
 from collections.abc import Iterable
 from typing import Any
 
+from .calibration_quality import calibration_quality
 from .choices import Outcome, Status
 
 CALIBRATION_BUCKETS = 10
@@ -59,8 +60,16 @@ def stats_shape(row: dict[str, Any], by_pair_rows: Iterable[dict]) -> dict[str, 
             }
             for item in by_pair_rows
         ],
-        "calibration": {
-            "brier_score": _number(row["brier"]),
-            "buckets": _calibration_buckets(row),
-        },
+        "calibration": _calibration(row),
+    }
+
+
+def _calibration(row: dict[str, Any]) -> dict[str, Any]:
+    buckets = _calibration_buckets(row)
+    brier = _number(row["brier"])
+    sums = [float(row[f"b{b}_c"] or 0) for b in range(CALIBRATION_BUCKETS)]
+    return {
+        "brier_score": brier,
+        **calibration_quality(brier, buckets, sums),
+        "buckets": buckets,
     }

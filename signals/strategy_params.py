@@ -3,7 +3,10 @@ loading the strategy's array code."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,15 @@ class StrategyParams:
             self.weight_rsi,
             self.weight_bollinger,
         )
+
+
+def params_overridden(overrides: Mapping[str, str]) -> StrategyParams:
+    """The defaults with `name: text` overrides (SIGNAL_STRATEGY_PARAMS), typed as
+    the fields; ValueError on an unknown name."""
+    types = {f.name: f.type for f in dataclasses.fields(StrategyParams)}
+    values: dict[str, Any] = {}
+    for key, raw in overrides.items():
+        if key not in types:
+            raise ValueError(f"SIGNAL_STRATEGY_PARAMS: unknown parameter {key!r}")
+        values[key] = int(raw) if types[key] in (int, "int") else float(raw)
+    return StrategyParams(**values)

@@ -16,6 +16,7 @@ from django.conf import settings
 from core.background import shared_task
 
 from .backtest.runs import backtest_run
+from .calibrations import calibrations_refit
 from .generation import signals_generate
 from .outcomes import outcomes_backfill
 
@@ -50,3 +51,9 @@ def backfill(pair: str | None = None) -> dict[str, int]:
 def backtest(backtest_id: int) -> None:
     """Run a backtest asked for over the API (progress and report on its row)."""
     backtest_run(backtest_id=backtest_id)
+
+
+@shared_task(name="signals.fit_calibrations")
+def fit_calibrations() -> int:
+    """Fit new calibration versions where outcomes were resolved since the last."""
+    return len(calibrations_refit())

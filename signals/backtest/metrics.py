@@ -17,6 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from signals.calibration_quality import calibration_quality
+
 CALIBRATION_BUCKETS = 10
 RESOLVED = ("closed", "expired")
 
@@ -40,6 +42,7 @@ class Trade:
     closed_at: datetime | None
     exit_index: int | None  # position of the exit candle
     fold: int | None = None
+    score: Decimal | None = None  # the strategy's rating; confidence once calibrated
 
     def as_json(self) -> dict[str, Any]:
         """The report's trade object."""
@@ -50,6 +53,7 @@ class Trade:
             "stop_loss": float(self.stop_loss),
             "take_profit": float(self.take_profit),
             "confidence": float(self.confidence),
+            "score": _float(self.score),
             "status": self.status,
             "outcome": self.outcome,
             "exit_price": _float(self.exit_price),
@@ -99,7 +103,19 @@ def calibration(trades: Sequence[Trade]) -> dict[str, Any]:
         for t in decided
     ]
     brier = sum(errors) / len(errors) if errors else None
-    return {"brier_score": brier, "buckets": buckets}
+    sums = [
+        sum(
+            float(t.confidence)
+            for t in decided
+            if b * 10 <= t.confidence and (t.confidence < b * 10 + 10 or b == 9)
+        )
+        for b in range(CALIBRATION_BUCKETS)
+    ]
+    return {
+        "brier_score": brier,
+        **calibration_quality(brier, buckets, sums),
+        "buckets": buckets,
+    }
 
 
 def drawdown_curve(trades: Sequence[Trade]) -> list[tuple[datetime, float, float]]:

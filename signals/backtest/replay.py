@@ -17,10 +17,10 @@ import numpy as np
 
 from core.vocabulary import TIMEFRAME_SECONDS
 from market.pricing import levels_error, signed_move
-from signals import strategy
 from signals.generation import signal_price
 from signals.models import Signal
 from signals.outcomes import CandleSeries, signal_resolve
+from signals.strategies import trend_momentum as strategy
 
 from .metrics import Trade
 from .rules import Candles, Rules, Setups, indicator_arrays, trend_momentum
@@ -107,6 +107,7 @@ def replay(
                 stop_loss=stop,
                 take_profit=target,
                 confidence=confidence,
+                score=confidence,
                 status=found.status if found else "active",
                 outcome=found.outcome if found else "pending",
                 exit_price=found.exit_price if found else None,

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from signals import strategy
 from signals.indicators import FloatArray
+from signals.strategies import REGISTRY
+from signals.strategies import trend_momentum as strategy
 
 from . import windowed
 
@@ -218,3 +219,18 @@ def per_window(
             sign[i] = 1 if found.direction == "buy" else -1
             numbers[:, i] = (found.confidence, found.stop_loss, found.take_profit)
     return Setups(sign, numbers[0], numbers[1], numbers[2])
+
+
+def rules_for(name: str) -> Rules:
+    """The rules of a registered strategy at every candle: trend_momentum's
+    vectorised ones, else its `evaluate` on each candle's own window."""
+    if name == strategy.STRATEGY_NAME:
+        return trend_momentum
+    module = REGISTRY[name].implementation()
+
+    def rules(
+        candles: Candles, params: Any, lookback: int, cache: dict | None = None
+    ) -> Setups:
+        return per_window(module.evaluate, candles, params, lookback)
+
+    return rules

@@ -20,15 +20,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from market.models import Candle
-from signals import strategy
 from signals.generation import strategy_params
 from signals.models import Backtest, BacktestStatus
 from signals.outcomes import CandleSeries
+from signals.strategies import trend_momentum as strategy
 
 from . import folds as wf
 from .metrics import Trade, summary
 from .replay import candles_of, known_by, lookahead_mismatches, replay, warmup_changes
-from .rules import Rules, trend_momentum
+from .rules import Rules, rules_for
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -46,6 +46,7 @@ class BacktestOptions:
     until: datetime | None = None
     folds: int = 5
     optimize: str | None = None
+    strategy: str = "trend_momentum"
 
 
 def candles_load(pair: str, timeframe: str, until: datetime | None) -> CandleSeries:
@@ -70,7 +71,7 @@ def _iso(value: datetime) -> str:
 def _param_sets(
     options: BacktestOptions,
 ) -> list[tuple[dict[str, Any], strategy.StrategyParams]]:
-    base = strategy_params()
+    base = strategy_params(options.strategy)
     if not options.optimize:
         return [({}, base)]
     try:
@@ -137,7 +138,7 @@ def backtest_report(
     *,
     options: BacktestOptions,
     progress: Progress | None = None,
-    rules: Rules = trend_momentum,
+    rules: Rules | None = None,
 ) -> dict[str, Any]:
     """The contract's backtest report; writes nothing.
 
@@ -159,10 +160,11 @@ def series_report(
     options: BacktestOptions,
     start: int = 0,
     progress: Progress | None = None,
-    rules: Rules = trend_momentum,
+    rules: Rules | None = None,
     audits: bool = True,
 ) -> dict[str, Any]:
     """The report over candles already loaded, signals from candle `start` on."""
+    rules = rules or rules_for(options.strategy)
     step = progress or (lambda fraction, message: None)
     param_sets = _param_sets(options)
     lookback, expiry = settings.SIGNAL_LOOKBACK, settings.SIGNAL_EXPIRY_BARS
@@ -194,12 +196,19 @@ def series_report(
             series, chosen, lookback=lookback, rules=rules
         )
         step((len(param_sets) + 1) / total_steps, "warm-up audit")
+        # The contract's indicator keys are trend_momentum's, which every signal
+        # carries; its own parameters when it is the strategy replayed.
+        trend = options.strategy == strategy.STRATEGY_NAME
         warmup = warmup_changes(
-            candles_of(series), param_sets[0][1], lookback=lookback, start=start
+            candles_of(series),
+            param_sets[0][1] if trend else strategy.DEFAULT_PARAMS,
+            lookback=lookback,
+            start=start,
         )
     trades = [t for t, _ in chosen]
     step(1.0, "done")
     return {
+        "strategy": options.strategy,
         "overall": summary(trades),
         "folds": fold_reports,
         "trades": [t.as_json() for t in trades],

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from core.vocabulary import Timeframe, pair_validator
 from signals.models import Backtest
+from signals.strategies import REGISTRY
 
 from . import folds as wf
 
@@ -78,6 +79,12 @@ class BacktestRequestSerializer(serializers.Serializer):
         required=False, default=5, min_value=1, max_value=wf.MAX_FOLDS
     )
     optimize = OptimizeField(required=False, allow_null=True)
+    strategy = serializers.ChoiceField(
+        choices=sorted(REGISTRY),
+        required=False,
+        default="trend_momentum",
+        help_text="The registered strategy to replay.",
+    )
 
     def validate_optimize(self, value: str | None) -> str | None:
         if not value:
@@ -94,6 +101,10 @@ class BacktestRequestSerializer(serializers.Serializer):
         since, until = attrs.get("since"), attrs.get("until")
         if since and until and since > until:
             raise serializers.ValidationError({"until": ["must not be before since"]})
+        if attrs.get("optimize") and attrs.get("strategy") != "trend_momentum":
+            raise serializers.ValidationError(
+                {"optimize": ["only trend_momentum's parameters can be optimised"]}
+            )
         return attrs
 
 

@@ -54,6 +54,7 @@ def backtest_create(*, options: dict[str, Any], user: Any) -> Backtest:
             until=options.get("until"),
             folds=options.get("folds", 5),
             optimize=options.get("optimize") or "",
+            strategy=options.get("strategy") or "trend_momentum",
             created_by=user if user and user.is_authenticated else None,
         )
         backtest_enqueue(backtest)

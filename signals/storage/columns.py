@@ -33,6 +33,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("closed_at", DETAIL),
     ("created_at", DETAIL),
     ("updated_at", DETAIL),
+    ("score", DETAIL),
+    ("calibration_id", DETAIL),
 )
 
 # The list and the feed: in the order of COLUMNS.

@@ -101,6 +101,10 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _key(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def _converter(name: str) -> Any:
     field = Signal._meta.get_field(name)
     if isinstance(field, models.DecimalField):
@@ -111,6 +115,8 @@ def _converter(name: str) -> Any:
         return _json
     if name == "id":
         return int
+    if isinstance(field, models.ForeignKey):
+        return _key
     return _text
 
 

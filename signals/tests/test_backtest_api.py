@@ -116,6 +116,7 @@ def test_a_posted_backtest_runs_in_the_background_to_done(staff_client):
     assert result["status"] == "done", result["error"]
     assert result["progress"] == 1.0 and result["error"] is None
     assert set(result["report"]) == {
+        "strategy",
         "overall",
         "folds",
         "trades",

@@ -39,6 +39,7 @@ TRADE_KEYS = {
     "stop_loss",
     "take_profit",
     "confidence",
+    "score",
     "status",
     "outcome",
     "exit_price",
@@ -70,7 +71,15 @@ def test_command_writes_the_contract_report_and_a_page_that_needs_no_network(
         str(tmp_path / "r.html"),
     )
     report = json.loads((tmp_path / "r.json").read_text())
-    assert set(report) == {"overall", "folds", "trades", "lookahead", "warmup"}
+    assert set(report) == {
+        "strategy",
+        "overall",
+        "folds",
+        "trades",
+        "lookahead",
+        "warmup",
+    }
+    assert report["strategy"] == "trend_momentum"
     assert STATS <= set(report["overall"])
     assert len(report["folds"]) == 5
     for fold in report["folds"]:
@@ -189,3 +198,22 @@ def test_warmup_audit_is_the_largest_change_from_a_window_to_one_twice_as_long(
     for key, value in worst.items():
         assert report["warmup"][key] == pytest.approx(value, rel=1e-6), key
     assert worst["ema_50"] > 1e-4  # 80 candles are not enough warm-up for EMA50
+
+
+def test_command_replays_the_strategy_asked_for(eurusd, tmp_path, capsys):
+    call_command(
+        "backtest",
+        "--pair",
+        PAIR,
+        "--timeframe",
+        "1h",
+        "--strategy",
+        "breakout",
+        "--folds",
+        "2",
+        "--json",
+        str(tmp_path / "r.json"),
+    )
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["strategy"] == "breakout" and report["overall"]["signals"] > 0
+    assert report["lookahead"]["mismatches"] == 0

@@ -8,7 +8,7 @@ import pytest
 
 from signals.backtest.folds import best_index, fold_bounds, grid_params, grid_parse
 from signals.backtest.metrics import Trade, summary
-from signals.strategy import DEFAULT_PARAMS
+from signals.strategies.trend_momentum import DEFAULT_PARAMS
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 

@@ -11,14 +11,15 @@ from asgiref.sync import sync_to_async
 from market.models import Candle
 from market.services import candles_import
 from market.windows import CandleWindow, window_from_rows
-from signals import strategy
 from signals.backtest.replay import replay
-from signals.backtest.rules import Candles, trend_momentum
+from signals.backtest.rules import Candles, rules_for, trend_momentum
 from signals.backtest.runs import candles_load
 from signals.backtest.windowed import adx, atr, ema, lanes_for, macd, rsi
 from signals.generation import signals_generate, strategy_params
 from signals.models import Signal
 from signals.outcomes import outcomes_backfill
+from signals.strategies import REGISTRY
+from signals.strategies import trend_momentum as strategy
 
 pytestmark = pytest.mark.django_db
 PAIR = "EUR/USD"
@@ -57,24 +58,27 @@ def eurusd(market_data):  # type: ignore[no-untyped-def]
     return candles_load(PAIR, "1h", None)
 
 
+@pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_replay_gives_every_signal_and_outcome_the_live_generator_gives(
-    eurusd, settings
+    eurusd, settings, name
 ):
+    settings.SIGNAL_STRATEGIES = [name]
     lookback = settings.SIGNAL_LOOKBACK
     trades = replay(
         eurusd,
         pair=PAIR,
         timeframe="1h",
-        params=strategy_params(),
+        params=strategy_params(name),
         lookback=lookback,
         expiry_bars=settings.SIGNAL_EXPIRY_BARS,
+        rules=rules_for(name),
     )
     by_index = {t.index: t for t in trades}
     n = len(eurusd.rows)
-    assert n == 5000 and len(by_index) > 300
+    assert n == 5000 and len(by_index) > 100
     # Every replayed signal, as many candles without one, and the candles where the
     # window starts moving (the first `lookback`) and where the strategy can start.
-    first = strategy.min_candles(strategy_params()) - 1
+    first = REGISTRY[name].implementation().min_candles(strategy_params(name)) - 1
     rng = random.Random(20261129)
     quiet = [i for i in range(n) if i not in by_index]
     sample = (
@@ -98,7 +102,8 @@ def test_replay_gives_every_signal_and_outcome_the_live_generator_gives(
             signal.entry_price,
             signal.stop_loss,
             signal.take_profit,
-            signal.confidence,
+            signal.score,
+            signal.strategy,
             signal.status,
             signal.outcome,
             signal.exit_price,
@@ -109,7 +114,8 @@ def test_replay_gives_every_signal_and_outcome_the_live_generator_gives(
             trade.entry_price,
             trade.stop_loss,
             trade.take_profit,
-            trade.confidence,
+            trade.score,
+            name,
             trade.status,
             trade.outcome,
             trade.exit_price,

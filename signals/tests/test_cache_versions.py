@@ -112,6 +112,9 @@ READ_PATHS = (
     "/api/signals/stats/?pair=EUR/USD",
     "/api/signals/feed/?pair=GBP/USD,USD/JPY",
     "/api/signals/?pair=USD/JPY&status=closed",
+    "/api/signals/?strategy=manual",
+    "/api/signals/stats/?strategy=breakout,manual",
+    "/api/signals/feed/?strategy=breakout&pair=EUR/USD",
 )
 pair = st.sampled_from(PAIRS)
 nth = st.integers(0, 20)
@@ -120,6 +123,7 @@ steps = st.lists(
         st.tuples(st.just("create"), pair),
         st.tuples(st.just("move"), nth, pair),
         st.tuples(st.just("confidence"), nth, st.integers(0, 100)),
+        st.tuples(st.just("strategy"), nth, st.sampled_from(["manual", "breakout"])),
         st.tuples(st.just("bulk move"), nth, nth, pair),
         st.tuples(st.just("resolve"), nth),
         st.tuples(st.just("delete"), nth),
@@ -145,6 +149,9 @@ def apply(step: tuple, hour: int) -> None:
     elif kind == "confidence":
         signal = Signal.objects.get(pk=pk)
         services.signal_update(signal=signal, data={"confidence": Decimal(args[1])})
+    elif kind == "strategy":
+        signal = Signal.objects.get(pk=pk)
+        services.signal_update(signal=signal, data={"strategy": args[1]})
     elif kind == "bulk move":
         other = ids[args[1] % len(ids)]
         changes = [(pk, {"pair": args[2]})] + ([(other, {})] if other != pk else [])

@@ -31,6 +31,8 @@ pytestmark = pytest.mark.django_db
         ("ordering=price", "ordering"),
         ("ordering=,", "ordering"),  # found by schemathesis: was a 500
         ("ordering=confidence,", "ordering"),
+        ("strategy=" + "x" * 51, "strategy"),
+        ("strategy=trend_momentum,", "strategy"),
     ],
 )
 def test_malformed_filters_are_400_naming_the_parameter(api_client, query, name):
@@ -161,3 +163,26 @@ def test_simple_filter_leaves_any_other_query_to_the_filterset(
 def test_the_benchmarks_list_query_takes_the_shortcut():
     query = QueryDict("pair=EUR/USD&status=closed&page_size=100")
     assert simple_filter(query, Signal.objects.all()) is not None
+
+
+def test_strategy_filters_one_or_several_names_in_list_feed_and_stats(api_client):
+    SignalFactory(strategy="trend_momentum", outcome="win", status="closed")
+    SignalFactory(strategy="breakout")
+    SignalFactory(strategy="Any Name, made by hand"[:13])  # "Any Name" kept
+    long_name = "x" * 50  # any stored name, up to the column's 50 characters
+    SignalFactory(strategy=long_name)
+    for query, expected in [
+        ("strategy=trend_momentum", 1),
+        ("strategy=trend_momentum,breakout", 2),
+        ("strategy= breakout , breakout", 1),
+        (f"strategy={long_name}", 1),
+        ("strategy=mean_reversion", 0),
+    ]:
+        listed = api_client.get(f"/api/signals/?{query}").json()
+        assert listed["count"] == expected, query
+        feed = api_client.get(f"/api/signals/feed/?{query}").json()
+        assert len(feed["results"]) == expected, query
+        stats = api_client.get(f"/api/signals/stats/?{query}").json()
+        assert stats["total"] == expected, query
+    stats = api_client.get("/api/signals/stats/?strategy=trend_momentum").json()
+    assert stats["by_outcome"]["win"] == 1

@@ -217,11 +217,13 @@ def test_generation_reads_candles_in_one_query(django_assert_max_num_queries):
         candles_create(pair, *wave_trend(1 if n % 2 else -1))
     # One read of every window, one existence check, one insert (+ savepoint),
     # one upsert of the stats rollup, one insert of their events (after the log's
-    # lock on PostgreSQL).
+    # lock on PostgreSQL), and one read of the calibration a strategy's signals on
+    # one candle use (here one strategy, one candle).
     log = 2 if connection.vendor == "postgresql" else 1
-    with django_assert_max_num_queries(6 + log):
+    with django_assert_max_num_queries(7 + log):
         result = signals_generate(
             pairs=["EUR/USD", "GBP/USD", "AUD/USD", "NZD/USD"], timeframe="1h"
         )
     assert len(result.generated) == 4
+    assert len({(s.strategy, s.timestamp) for s in result.generated}) == 1
     assert connection.vendor in ("sqlite", "postgresql")

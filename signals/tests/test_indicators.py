@@ -29,6 +29,13 @@ INDICATORS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], Pairs]] = {
     "adx": lambda h, lo, c: [
         (ind.adx(h, lo, c, p), talib.ADX(h, lo, c, p)) for p in (2, 14, 30)
     ],
+    "donchian": lambda h, lo, c: [
+        pair
+        for p in (2, 20, 55)
+        for pair in zip(
+            ind.donchian(h, lo, p), (talib.MAX(h, p), talib.MIN(lo, p)), strict=True
+        )
+    ],
     "bollinger": lambda h, lo, c: [
         pair
         for p, k in ((20, 2.0), (10, 1.5))
@@ -165,3 +172,33 @@ def test_rejects_mismatched_lengths_and_bad_periods() -> None:
         ind.sma([1.0, 2.0, 3.0], 0)
     with pytest.raises(ValueError):
         ind.ema(np.ones((3, 3)), 2)
+
+
+def _donchian_reference(high: list, low: list, period: int) -> tuple[list, list]:
+    """The definition: the highest high and lowest low of the `period` bars ending
+    at each bar, None before the first full window."""
+    upper, lower = [], []
+    for i in range(len(high)):
+        if i + 1 < period:
+            upper.append(None)
+            lower.append(None)
+        else:
+            upper.append(max(high[i + 1 - period : i + 1]))
+            lower.append(min(low[i + 1 - period : i + 1]))
+    return upper, lower
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    bars=st.lists(
+        st.tuples(st.floats(1, 2), st.floats(0, 0.1)), min_size=1, max_size=80
+    ),
+    period=st.integers(2, 30),
+)
+def test_donchian_equals_the_plain_python_definition(bars, period):
+    high = [base + spread for base, spread in bars]
+    low = [base for base, _ in bars]
+    upper, lower = ind.donchian(np.array(high), np.array(low), period)
+    ref_upper, ref_lower = _donchian_reference(high, low, period)
+    for ours, ref in ((upper, ref_upper), (lower, ref_lower)):
+        assert [None if np.isnan(v) else float(v) for v in ours] == ref

@@ -17,7 +17,8 @@ from signals.storage.columns import (
 )
 from signals.storage.forms import CONVERTERS
 
-MODEL_COLUMNS = [field.name for field in Signal._meta.concrete_fields]
+# Column names as the forms give them: a foreign key by its attname (`calibration_id`).
+MODEL_COLUMNS = [field.attname for field in Signal._meta.concrete_fields]
 # Deliberately not in each form or write, and why.
 NOT_MINIMAL = {
     # The list and the feed carry what a row of a table shows; the detail, the
@@ -33,6 +34,8 @@ NOT_MINIMAL = {
     "closed_at",
     "created_at",
     "updated_at",
+    "score",
+    "calibration_id",
 }
 NOT_DETAIL: set[str] = set()  # the detail form is the whole row
 NOT_INSERTED = {

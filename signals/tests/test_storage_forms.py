@@ -87,6 +87,8 @@ def signal_values(draw: st.DrawFn, *, zone: st.SearchStrategy = IN_UTC) -> dict:
         "mae_pips": draw(st.none() | pips),
         "mfe_pips": draw(st.none() | pips),
         "closed_at": draw(st.none() | _instant(zone)),
+        "score": draw(st.none() | _decimal(5, 2).filter(lambda v: v <= 100)),
+        "calibration_id": None,  # a row of its own: see test_calibration_*
     }
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import market_data_path
 from signals import indicators as ind
-from signals.strategy import (
+from signals.strategies.trend_momentum import (
     DEFAULT_PARAMS,
     STRATEGY_NAME,
     Setup,

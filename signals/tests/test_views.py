@@ -95,7 +95,10 @@ def test_detail_has_every_field_and_unknown_id_is_404(api_client):
         "closed_at",
         "created_at",
         "updated_at",
+        "score",
+        "calibration_id",
     }
+    assert body["score"] is None and body["calibration_id"] is None
     assert body["risk_reward"] == 2.0 and body["indicators"] == {"rsi_14": 55.5}
     assert api_client.get("/api/signals/999999/").status_code == 404
     assert api_client.get("/api/signals/abc/").status_code == 404

@@ -34,11 +34,14 @@ class Command(BaseCommand):
             "--optimize",
             help="parameter grid, e.g. 'min_adx=15,20,25;risk_reward=1.5,2'",
         )
+        parser.add_argument(
+            "--strategy", help="registered strategy to replay (trend_momentum)"
+        )
         parser.add_argument("--json", type=Path, help="write the report as JSON here")
         parser.add_argument("--html", type=Path, help="write the report page here")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        names = ("pair", "timeframe", "since", "until", "folds", "optimize")
+        names = ("pair", "timeframe", "since", "until", "folds", "optimize", "strategy")
         given = {name: options[name] for name in names if options[name] is not None}
         request = BacktestRequestSerializer(data=given)
         if not request.is_valid():
@@ -63,7 +66,7 @@ class Command(BaseCommand):
         if options["json"]:
             options["json"].write_text(json.dumps(report, indent=1), encoding="utf-8")
         if options["html"]:
-            title = f"Backtest {run.pair} {run.timeframe}"
+            title = f"Backtest {run.strategy} {run.pair} {run.timeframe}"
             options["html"].write_text(report_html(report, title=title), "utf-8")
         self._summary(report)
         failure = lookahead_failure(report)

@@ -31,32 +31,22 @@ candles gives slightly different values than a long history would.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import indicators as ind
-from .strategy_params import StrategyParams
+from signals import indicators as ind
+from signals.strategy_params import StrategyParams
+
+from .base import Setup, clip01
+
+__all__ = ["DEFAULT_PARAMS", "STRATEGY_NAME", "Setup", "StrategyParams", "evaluate"]
 
 STRATEGY_NAME = "trend_momentum"
 
 
 DEFAULT_PARAMS = StrategyParams()
-
-
-@dataclass(frozen=True)
-class Setup:
-    """A trade idea at the last candle of the window."""
-
-    direction: str
-    confidence: float
-    entry: float
-    stop_loss: float
-    take_profit: float
-    indicators: dict[str, float | None]
-    reasoning: str
 
 
 def min_candles(params: StrategyParams = DEFAULT_PARAMS) -> int:
@@ -91,11 +81,6 @@ def _indicators(
     )
 
 
-def _clip01(x: float) -> float:
-    """Clamp to [0, 1]."""
-    return min(max(x, 0.0), 1.0)
-
-
 def evaluate(
     high: ArrayLike,
     low: ArrayLike,
@@ -128,11 +113,11 @@ def evaluate(
 
     half_band = (v["bb_upper"] - v["bb_lower"]) / 2
     scores = (
-        _clip01(sign * (fast - slow) / atr / p.trend_full_atr),
-        _clip01((adx - p.min_adx) / (p.adx_full - p.min_adx)),
-        _clip01(sign * hist / atr / p.macd_full_atr),
-        _clip01((rsi - 50) / (rsi_bound - 50)),
-        _clip01(sign * (entry - v["bb_middle"]) / half_band) if half_band > 0 else 0.0,
+        clip01(sign * (fast - slow) / atr / p.trend_full_atr),
+        clip01((adx - p.min_adx) / (p.adx_full - p.min_adx)),
+        clip01(sign * hist / atr / p.macd_full_atr),
+        clip01((rsi - 50) / (rsi_bound - 50)),
+        clip01(sign * (entry - v["bb_middle"]) / half_band) if half_band > 0 else 0.0,
     )
     weights = p._weights()
     weighted = sum(w * s for w, s in zip(weights, scores, strict=True))
