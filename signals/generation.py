@@ -18,7 +18,7 @@ from market.windows import CandleWindow, MarketDataProvider
 from . import indicators
 from .calibrations import confidences_apply
 from .choices import SkipReason
-from .models import Signal
+from .models import Backtest, BacktestStatus, Signal
 from .records import strategy_params_of
 from .services import BulkError, signals_insert
 from .strategies import REGISTRY, selection_parse, strategies_for
@@ -126,18 +126,54 @@ def _store(candidates: list[Signal], timeframe: str) -> tuple[list[Signal], set[
     return created, {s.pair for s in candidates if s.pair not in stored}
 
 
+def publish_gated(timeframe: str) -> set[str]:
+    """The strategies the publish gate stops on this timeframe: those whose latest
+    finished walk-forward backtest has a Brier skill score below PUBLISH_MIN_SKILL
+    or an expectancy below PUBLISH_MIN_EXPECTANCY_R (unset: no gate, no query; a
+    strategy never backtested is published)."""
+    skill, expectancy = settings.PUBLISH_MIN_SKILL, settings.PUBLISH_MIN_EXPECTANCY_R
+    if skill is None and expectancy is None:
+        return set()
+    gated = set()
+    for name in REGISTRY:
+        latest = (
+            Backtest.objects.filter(
+                strategy=name, timeframe=timeframe, status=BacktestStatus.DONE
+            )
+            .order_by("-finished_at", "-id")
+            .values_list("report", flat=True)
+            .first()
+        )
+        overall = (latest or {}).get("overall") or {}
+        checks = (
+            (skill, (overall.get("calibration") or {}).get("brier_skill_score")),
+            (expectancy, overall.get("expectancy_r")),
+        )
+        if latest and any(
+            low is not None and (value is None or value < float(low))
+            for low, value in checks
+        ):
+            gated.add(name)
+    return gated
+
+
 def _candidates(
-    windows: dict[str, CandleWindow], pairs: list[str], timeframe: str
+    windows: dict[str, CandleWindow],
+    pairs: list[str],
+    timeframe: str,
+    gated: set[str],
 ) -> tuple[list[Signal], dict[str, str]]:
-    """Each configured strategy's signal on each pair's window, and the reason of
-    each pair that gave none."""
+    """Each configured strategy's signal on each pair's window (but the gated
+    ones'), and the reason of each pair that gave none."""
     selection = selection_parse(settings.SIGNAL_STRATEGIES)
     params = {name: strategy_params(name) for name in REGISTRY}
     reasons: dict[str, str] = {}
     candidates: list[Signal] = []
     for pair in pairs:
         window = windows.get(pair)
-        names = strategies_for(selection, timeframe, pair)
+        names = [
+            n for n in strategies_for(selection, timeframe, pair) if n not in gated
+        ]
         if window is None or len(window) == 0:
             reasons[pair] = NO_MARKET_DATA
             continue
@@ -175,7 +211,8 @@ async def signals_generate_async(
     timeframe = timeframe or settings.SIGNAL_TIMEFRAME
     provider = provider or provider_for(settings.MARKET_DATA_PROVIDER)
     windows = await provider.windows(pairs, timeframe, settings.SIGNAL_LOOKBACK)
-    candidates, reasons = _candidates(windows, pairs, timeframe)
+    gated = await sync_to_async(publish_gated)(timeframe)
+    candidates, reasons = _candidates(windows, pairs, timeframe, gated)
     created, duplicates = await sync_to_async(_store)(candidates, timeframe)
     reasons.update({pair: ALREADY_GENERATED for pair in duplicates})
     return GenerationResult(

@@ -29,6 +29,9 @@ STAT_COLUMNS = (
     ("total_pips", "pips"),
     ("max_drawdown_pips", "max drawdown (pips)"),
     ("brier_score", "Brier"),
+    ("base_rate_brier", "base-rate Brier"),
+    ("brier_skill_score", "skill score"),
+    ("calibration_error", "ECE (points)"),
 )
 
 _SCRIPT = """
@@ -63,7 +66,8 @@ def _number(value: Any) -> str:
 
 def _row(label: str, stats: dict[str, Any], extra: list[str]) -> str:
     cells = [html.escape(label), *extra]
-    cells += [_number(stats[key]) for key, _ in STAT_COLUMNS]
+    values = {**stats, **(stats.get("calibration") or {})}
+    cells += [_number(values.get(key)) for key, _ in STAT_COLUMNS]
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
@@ -131,7 +135,8 @@ Warm-up audit (largest relative change, window of SIGNAL_LOOKBACK vs twice as lo
 {_table(report)}
 <h2>Equity (cumulative pips)</h2><div id="equity" class="chart"></div>
 <h2>Drawdown (pips)</h2><div id="drawdown" class="chart"></div>
-<h2>Calibration: win rate by confidence bucket (%)</h2>
+<h2>Reliability diagram: observed win rate by confidence bucket (%), each fold's
+confidence calibrated on the outcomes resolved before it</h2>
 <div id="calibration" class="chart"></div>
 <script id="report-data" type="application/json">{data}</script>
 <script>{library}</script>

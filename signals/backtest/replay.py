@@ -163,7 +163,7 @@ def lookahead_mismatches(
         )
         if again != (
             trade.direction,
-            trade.confidence,
+            trade.score if trade.score is not None else trade.confidence,
             trade.stop_loss,
             trade.take_profit,
         ):

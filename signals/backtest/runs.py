@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -20,14 +21,23 @@ from django.conf import settings
 from django.utils import timezone
 
 from market.models import Candle
+from signals.calibration import calibration_fit
 from signals.generation import strategy_params
 from signals.models import Backtest, BacktestStatus
 from signals.outcomes import CandleSeries
+from signals.strategies import REGISTRY
 from signals.strategies import trend_momentum as strategy
 
 from . import folds as wf
 from .metrics import Trade, summary
-from .replay import candles_of, known_by, lookahead_mismatches, replay, warmup_changes
+from .replay import (
+    CONFIDENCE_STEP,
+    candles_of,
+    known_by,
+    lookahead_mismatches,
+    replay,
+    warmup_changes,
+)
 from .rules import Rules, rules_for
 
 logger = logging.getLogger(__name__)
@@ -80,14 +90,49 @@ def _param_sets(
         raise BacktestError(f"optimize: {error}") from None
 
 
+def _calibrated(
+    trades: list[Trade], history: list[Trade], lo: int, prior: float
+) -> list[Trade]:
+    """The fold's trades with the confidence of a calibration fitted on the trades
+    of `history` resolved before the fold's first candle `lo`, as the live
+    generator's calibration would have known them."""
+    known = sorted(
+        (
+            t
+            for t in history
+            if t.exit_index is not None
+            and t.exit_index < lo
+            and t.outcome in ("win", "loss")
+        ),
+        key=lambda t: (t.closed_at, t.timestamp),
+    )
+    fit = calibration_fit(
+        [float(t.score if t.score is not None else t.confidence) for t in known],
+        [t.outcome == "win" for t in known],
+        prior=prior,
+        k=settings.CALIBRATION_MIN_OUTCOMES,
+    )
+    return [
+        dataclasses.replace(
+            t,
+            confidence=Decimal(
+                repr(100 * fit.probability(float(t.score or t.confidence)))
+            ).quantize(CONFIDENCE_STEP),
+        )
+        for t in trades
+    ]
+
+
 def _walk_forward(
     series: CandleSeries,
     replayed: list[list[Trade]],
     param_sets: list[tuple[dict[str, Any], strategy.StrategyParams]],
     bounds: list[tuple[int, int]],
     optimise: bool,
+    prior: float,
 ) -> tuple[list[dict[str, Any]], list[tuple[Trade, strategy.StrategyParams]]]:
-    """Per fold: the report object, and the fold's trades with their parameters."""
+    """Per fold: the report object, and the fold's trades with their parameters
+    and calibrated confidence."""
     fold_reports, chosen = [], []
     for number, (lo, hi) in enumerate(bounds):
         in_sample, pick = None, 0
@@ -102,6 +147,7 @@ def _walk_forward(
             for t in replayed[pick]
             if lo <= t.index < hi
         ]
+        trades = _calibrated(trades, replayed[pick], lo, prior)
         chosen.extend((t, params) for t in trades)
         out = summary(trades)
         gap = None
@@ -188,7 +234,10 @@ def series_report(
         )
     optimise = bool(options.optimize)
     bounds = wf.fold_bounds(start, len(series.stamps), options.folds, optimise)
-    fold_reports, chosen = _walk_forward(series, replayed, param_sets, bounds, optimise)
+    prior = REGISTRY[options.strategy].prior_win_rate(param_sets[0][1])
+    fold_reports, chosen = _walk_forward(
+        series, replayed, param_sets, bounds, optimise, prior
+    )
     mismatches, warmup = 0, {}
     if audits:  # only the benchmark leaves them out, to time the rest alone
         step(len(param_sets) / total_steps, "lookahead audit")

@@ -227,3 +227,31 @@ def test_generation_reads_candles_in_one_query(django_assert_max_num_queries):
     assert len(result.generated) == 4
     assert len({(s.strategy, s.timestamp) for s in result.generated}) == 1
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_the_publish_gate_stops_a_strategy_whose_walk_forward_lacks_skill(settings):
+    from signals.generation import publish_gated
+    from signals.models import Backtest
+
+    assert publish_gated("1h") == set()  # off by default
+    settings.PUBLISH_MIN_SKILL = "0"
+    settings.PUBLISH_MIN_EXPECTANCY_R = "0.05"
+    for name, skill, expectancy in [
+        ("trend_momentum", -0.1, 0.2),
+        ("breakout", 0.02, 0.01),
+        ("mean_reversion", 0.01, 0.1),
+    ]:
+        Backtest.objects.create(
+            pair="EUR/USD",
+            timeframe="1h",
+            strategy=name,
+            status="done",
+            report={
+                "overall": {
+                    "expectancy_r": expectancy,
+                    "calibration": {"brier_skill_score": skill},
+                }
+            },
+        )
+    assert publish_gated("1h") == {"trend_momentum", "breakout"}
+    assert publish_gated("4h") == set()  # never backtested there: published
