@@ -104,4 +104,6 @@ def _line(label: str, s: dict[str, Any]) -> str:
         f"  PF {_fmt(s['profit_factor'], '.2f')}  pips {s['total_pips']:+.1f}"
         f"  max DD {s['max_drawdown_pips']:.1f}"
         f"  Brier {_fmt(s['brier_score'], '.3f')}"
+        f"  skill {_fmt(s['calibration'].get('brier_skill_score'), '+.3f')}"
+        f"  ECE {_fmt(s['calibration'].get('calibration_error'), '.1f')}"
     )
