@@ -14,6 +14,7 @@ def test_the_schedule_generates_after_each_candle_close_and_backfills(settings):
         "backfill",
         "prune-events",
         "prune-idempotency",
+        "fit-calibrations",
         "webhooks-sweep",
     }
     assert schedule["prune-events"]["task"] == "events.prune"

@@ -192,7 +192,9 @@ def test_path_ids_are_integers(api_client):
         if parameter["in"] == "path"
     ]
     assert ("/api/signals/{id}/", "id", {"type": "integer", "minimum": 0}) in ids
-    assert [entry for entry in ids if entry[2]["type"] != "integer"] == []
+    assert [e for e in ids if e[1].endswith("id") and e[2]["type"] != "integer"] == []
+    # A strategy is named, not numbered.
+    assert ("/api/strategies/{name}/", "name", {"type": "string"}) in ids
 
 
 def test_a_refused_idempotency_key_fits_every_posts_400(api_client):
