@@ -129,7 +129,8 @@ def trending_pairs(count: int, n: int = 260) -> list[str]:
 
 
 def send(broker: str, name: str, *args: object) -> None:
-    Celery(broker=broker).send_task(name, args=args)
+    # Not the current app: later tests in this process keep the project's (eager) one.
+    Celery(broker=broker, set_as_current=False).send_task(name, args=args)
 
 
 def test_generation_fans_out_over_two_workers_and_makes_each_signal_once(
