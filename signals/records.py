@@ -18,7 +18,7 @@ from .choices import Outcome, Status
 from .models import Backtest, BacktestStatus, Calibration, Signal
 from .stats_shape import CALIBRATION_BUCKETS
 from .strategies import REGISTRY, selection_parse, strategies_for
-from .strategy_params import params_overridden
+from .strategies.params import params_overridden
 
 RECORD_KEYS = ("signals", "wins", "losses", "win_rate", "expectancy_r")
 

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from signals.strategy_params import StrategyParams
+from signals.strategies.params import StrategyParams
 
 MAX_GRID = 100  # parameter sets a run may try
 MAX_FOLDS = 50

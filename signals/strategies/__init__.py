@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from signals.strategy_params import StrategyParams
+from signals.strategies.params import StrategyParams
 
 from .params import BreakoutParams, MeanReversionParams
 

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from signals import indicators as ind
-from signals.strategy_params import StrategyParams
+from signals.strategies.params import StrategyParams
 
 from .base import Setup, clip01
 
