@@ -39,7 +39,7 @@ class EventFilter:
     def matches(self, row: Any) -> bool:
         """The match rule of every live reader and webhook: the same test as
         `apply` (tests pin the two together), on anything with the event's filter
-        columns (an Event, a row of EventQuerySet.for_api(), a live event)."""
+        columns (an Event, a live event)."""
         if self.types and row.type not in self.types:
             return False
         if self.pairs and row.pair not in self.pairs:

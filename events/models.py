@@ -1,5 +1,7 @@
+from typing import Any
+
+import orjson
 from django.db import models
-from rest_framework.utils.encoders import JSONEncoder
 
 from core.vocabulary import EventType
 
@@ -18,8 +20,10 @@ class Event(models.Model):
     confidence = models.DecimalField(
         max_digits=5, decimal_places=2, null=True, blank=True
     )
-    # DRF's encoder: decimals become JSON numbers, as the API renders them.
-    data = models.JSONField(encoder=JSONEncoder)
+    # The contract's event object (id, type, occurred_at, data) as JSON, encoded
+    # once when the event is written (events.serializers.event_json); the log,
+    # the WebSocket, the stream, replay and webhook bodies send it as it is.
+    body = models.TextField()
     # The request that caused it (X-Request-ID) and its trace (a W3C traceparent,
     # empty unless tracing is on): webhook deliveries of the event carry both on.
     request_id = models.CharField(max_length=128, blank=True, default="")
@@ -33,6 +37,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.type}"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The event's `data` (the signal after the change), decoded from body."""
+        return orjson.loads(self.body)["data"]
 
 
 class Prune(models.Model):

@@ -2,8 +2,9 @@ from typing import Any
 
 from django.db import models
 
-# What a reader gets of each event, in this order (events.serializers.event_dict).
-ROW_FIELDS = ("id", "type", "occurred_at", "data")
+# What a reader gets of each event, in this order (events.tailer.LiveEvent's):
+# the filter columns and the stored JSON.
+ROW_FIELDS = ("id", "type", "pair", "timeframe", "confidence", "body")
 
 
 class EventQuerySet(models.QuerySet):
@@ -30,7 +31,6 @@ class EventQuerySet(models.QuerySet):
         return queryset
 
     def for_api(self) -> "EventQuerySet":
-        """Rows as the readers need them: the filter columns and the event."""
-        return self.values_list(
-            *ROW_FIELDS, "pair", "timeframe", "confidence", named=True
-        )
+        """Rows as the readers need them: the filter columns and the event's
+        stored JSON, as plain tuples in ROW_FIELDS order."""
+        return self.values_list(*ROW_FIELDS)

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-import orjson
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -24,7 +23,6 @@ from django.db.models import Max
 
 from .filters import EventFilter
 from .models import Event
-from .serializers import event_dict
 from .services import EVENTS_GROUP
 
 logger = logging.getLogger(__name__)
@@ -43,12 +41,7 @@ class LiveEvent:
     pair: str
     timeframe: str
     confidence: Decimal | None
-    text: str  # the contract's event object as JSON, encoded once for every reader
-
-
-def live_event(row: object) -> LiveEvent:
-    text = orjson.dumps(event_dict(row), option=orjson.OPT_UTC_Z).decode()
-    return LiveEvent(row.id, row.type, row.pair, row.timeframe, row.confidence, text)
+    text: str  # the contract's event object as JSON, as stored (Event.body)
 
 
 def batches(events: list[LiveEvent]) -> Iterator[list[LiveEvent]]:
@@ -74,7 +67,7 @@ def _read(after: int, through: int | None, wanted: EventFilter | None) -> list:
         queryset = queryset.filter(id__lte=through)
     if wanted is not None:
         queryset = wanted.apply(queryset)
-    return [live_event(row) for row in queryset.for_api()[:PAGE]]
+    return [LiveEvent(*row) for row in queryset.for_api()[:PAGE]]
 
 
 @database_sync_to_async

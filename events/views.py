@@ -1,6 +1,7 @@
 import re
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -18,7 +19,7 @@ from .filters import (
     limit_from_params,
 )
 from .models import Event
-from .serializers import EventGoneSerializer, EventPageSerializer, event_dict
+from .serializers import EventGoneSerializer, EventPageSerializer, events_page_json
 from .services import events_pruned_past
 
 GONE = "Events after this id were pruned; resynchronise from the signal list."
@@ -86,6 +87,9 @@ class EventListView(APIView):
                 {"detail": GONE, "oldest_id": oldest},
                 status=status.HTTP_410_GONE,
             )
-        rows = list(wanted.apply(Event.objects.after(after)).for_api()[:limit])
-        results = [event_dict(row) for row in rows]
-        return Response({"results": results, "after": rows[-1].id if rows else after})
+        rows = list(
+            wanted.apply(Event.objects.after(after)).values_list("id", "body")[:limit]
+        )
+        last = rows[-1][0] if rows else after
+        page = events_page_json([body for _, body in rows], last)
+        return HttpResponse(page, content_type="application/json")

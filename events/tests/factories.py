@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from events.models import Event
+from events.serializers import event_json
 
 
 def event_create(
@@ -15,11 +16,16 @@ def event_create(
     occurred_at: datetime | None = None,
 ) -> Event:
     """An event as signals would log it (only the fields readers filter on)."""
-    return Event.objects.create(
+    event = Event.objects.create(
         type=kind,
         occurred_at=occurred_at or timezone.now(),
         pair=pair,
         timeframe=timeframe,
         confidence=Decimal(confidence),
-        data={"pair": pair, "timeframe": timeframe, "confidence": float(confidence)},
     )
+    data = {"pair": pair, "timeframe": timeframe, "confidence": float(confidence)}
+    event.body = event_json(
+        id=event.id, type=kind, occurred_at=event.occurred_at, data=data
+    )
+    event.save(update_fields=["body"])
+    return event

@@ -18,6 +18,7 @@ from events.filters import (
     subscription_from_message,
 )
 from events.models import Event
+from events.tailer import LiveEvent
 
 TYPES = st.sampled_from(EventType.values)
 PAIRS = st.sampled_from(["EUR/USD", "GBP/USD", "USD/JPY", ""])
@@ -140,12 +141,12 @@ def test_sql_selects_exactly_the_events_the_python_rule_accepts(events, wanted):
             pair=pair,
             timeframe=timeframe,
             confidence=confidence,
-            data={},
+            body="{}",
         )
         for kind, pair, timeframe, confidence in events
     )
     rows = list(Event.objects.order_by("id").for_api())
-    in_python = [row.id for row in rows if wanted.matches(row)]
+    in_python = [row[0] for row in rows if wanted.matches(LiveEvent(*row))]
     in_sql = list(
         wanted.apply(Event.objects.order_by("id")).values_list("id", flat=True)
     )

@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC
 from decimal import Context, Decimal
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import connections, models, router
@@ -123,23 +124,61 @@ def _converter(name: str) -> Any:
 CONVERTERS = [(name, _converter(name)) for name in DETAIL_FIELDS]
 
 
+def _detail_builder() -> Callable[..., dict[str, Any]]:
+    """detail form's body, written out from CONVERTERS and compiled once: one
+    function of the DETAIL_FIELDS values in order, each converted inline where it
+    can be (a stored Decimal quantized and floated, text kept, ids as ints) and by
+    its converter otherwise. The loop over (name, converter) pairs it replaces cost
+    a call per value: 28 µs a signal, more than encoding its event."""
+    names = [f"v{index}" for index in range(len(CONVERTERS))]
+    namespace: dict[str, Any] = {"Decimal": Decimal, "str": str, "int": int}
+    items = []
+    for index, ((name, convert), variable) in enumerate(
+        zip(CONVERTERS, names, strict=True)
+    ):
+        field = Signal._meta.get_field(name)
+        namespace[f"c{index}"] = convert
+        value = f"c{index}({variable})"
+        if isinstance(field, models.DecimalField):
+            exponent = Decimal(1).scaleb(-field.decimal_places)
+            namespace[f"e{index}"] = exponent
+            namespace[f"x{index}"] = Context(prec=field.max_digits)
+            value = (
+                f"(float({variable}.quantize(e{index}, context=x{index})) "
+                f"if {variable}.__class__ is Decimal else {value})"
+            )
+        elif convert is _text:
+            value = f"({variable} if {variable}.__class__ is str else {value})"
+        elif convert is int or convert is _key:
+            value = f"({variable} if {variable}.__class__ is int else {value})"
+        items.append(f"{name!r}: {value}")
+    source = (
+        f"def detail_form_of_values({', '.join(names)}):\n"
+        f"    return {{{', '.join(items)}}}\n"
+    )
+    exec(compile(source, "<signals.storage.forms.detail>", "exec"), namespace)  # noqa: S102
+    return namespace["detail_form_of_values"]
+
+
+_detail_form_of_values = _detail_builder()
+_detail_values = attrgetter(*DETAIL_FIELDS)
+_detail_items = itemgetter(*DETAIL_FIELDS)
+
+
 def detail_form(values: Mapping[str, Any]) -> dict[str, Any]:
     """The detail form of one signal's column values (a dict keyed by DETAIL_FIELDS:
     a row from `.values(*DETAIL_FIELDS)` or values about to be written)."""
-    return {name: convert(values[name]) for name, convert in CONVERTERS}
+    return _detail_form_of_values(*_detail_items(values))
 
 
 def detail_forms_of_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Detail forms of column-value dicts (see detail_form); no query."""
-    return [detail_form(row) for row in rows]
+    return [_detail_form_of_values(*_detail_items(row)) for row in rows]
 
 
 def detail_forms(signals: Iterable[Signal]) -> list[dict[str, Any]]:
     """Detail forms of signals in memory; no query."""
-    return [
-        {name: convert(getattr(signal, name)) for name, convert in CONVERTERS}
-        for signal in signals
-    ]
+    return [_detail_form_of_values(*_detail_values(signal)) for signal in signals]
 
 
 # Per database connection (each thread has its own): the detail query compiled once,

@@ -34,7 +34,7 @@ def test_without_redis_a_commit_leaves_nothing_and_fails_nothing(settings):
     settings.REDIS_URL = ""
     with transaction.atomic():
         (event,) = events_record(events=[("signal.created", {"pair": "EUR/USD"})])
-    assert event.pk is not None
+    assert event.id is not None
 
 
 def test_an_unreachable_redis_costs_one_warning_and_never_the_write(settings, caplog):
