@@ -2,7 +2,7 @@
 
 WSGI with gthread workers is the default because it measured fastest on our endpoints
 (BENCHMARKS.md, "Server comparison"). The ASGI entry still works with the same file:
-`gunicorn -k uvicorn_worker.UvicornWorker alphaforge.asgi:application`.
+`gunicorn -k alphaforge.workers.RealtimeWorker alphaforge.asgi:application`.
 
 Environment:
   BIND                   address to listen on (default 127.0.0.1:8000; the container

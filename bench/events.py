@@ -8,7 +8,8 @@ uvicorn workers (gunicorn) serving alphaforge.asgi on loopback, and measures:
 writer cost of the log (bulk create of 10,000 signals with and without events;
 concurrent single-signal writers under the advisory lock),
 commit-to-receipt latency for N WebSocket subscribers while signals are created
-at --rate per second (lost and duplicated counts), server RSS per 1,000 idle
+at --rate per second by a writer process of its own (lost and duplicated counts;
+once with plain subscribers, once with `batch` ones), server RSS per 1,000 idle
 connections, the replay rate of a client resuming --replay events behind, and the
 floor: the same fan-out by bare redis-py pub/sub. Prints one JSON object.
 """
@@ -65,7 +66,7 @@ def start_servers(env: dict, port: int) -> subprocess.Popen:
             "-m",
             "gunicorn",
             "-k",
-            "uvicorn_worker.UvicornWorker",
+            "alphaforge.workers.RealtimeWorker",
             "-w",
             "2",
             "-b",
@@ -97,12 +98,29 @@ def server_rss(server: subprocess.Popen) -> int:
     return sum(child.memory_info().rss for child in process.children())
 
 
-async def live_run(port: int, subscribers: int, rate: int, seconds: int) -> dict:
-    """N subscribers; a thread creates signals at `rate`/s and notes commit times."""
+def writer_main(rate: int, seconds: int) -> None:
+    """The load generator's process (--writer): create one signal a transaction at
+    `rate`/s and print each one's id and commit time."""
+    import django
+
+    django.setup()
+    from signals import services
+
+    interval, next_at = 1 / rate, time.monotonic()
+    for _ in range(rate * seconds):
+        (signal,) = services.signals_insert(signals=new_signals(1))
+        print(signal.pk, time.time(), flush=True)
+        next_at += interval
+        time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+async def live_run(
+    port: int, subscribers: int, rate: int, seconds: int, *, batch: bool = False
+) -> dict:
+    """N subscribers (asking for batches, or not); a process of its own creates
+    signals at `rate`/s and reports their commit times."""
     import orjson
     import websockets
-
-    from signals import services
 
     commits: dict[int, float] = {}
     received: list[dict[int, int]] = [dict() for _ in range(subscribers)]
@@ -113,7 +131,7 @@ async def live_run(port: int, subscribers: int, rate: int, seconds: int) -> dict
         sock = await websockets.connect(
             f"ws://127.0.0.1:{port}/ws/events/", max_queue=None, ping_interval=None
         )
-        await sock.send('{"action": "subscribe"}')
+        await sock.send(json.dumps({"action": "subscribe", "batch": batch}))
         sockets.append(sock)
     for sock in sockets:
         while json.loads(await sock.recv())["type"] != "subscribed":
@@ -124,29 +142,26 @@ async def live_run(port: int, subscribers: int, rate: int, seconds: int) -> dict
         mine = received[index]
         async for message in sock:
             now = time.time()
-            event = orjson.loads(message)
-            signal_id = event.get("data", {}).get("id")
-            if signal_id is None:
-                continue
-            if signal_id in mine:
-                duplicates += 1
-            mine[signal_id] = event["id"]
-            arrivals.append((signal_id, now))
+            frame = orjson.loads(message)
+            for event in frame if isinstance(frame, list) else [frame]:
+                signal_id = event.get("data", {}).get("id")
+                if signal_id is None:
+                    continue
+                if signal_id in mine:
+                    duplicates += 1
+                mine[signal_id] = event["id"]
+                arrivals.append((signal_id, now))
 
     readers = [asyncio.create_task(read(n, s)) for n, s in enumerate(sockets)]
 
-    def write() -> None:
-        from django.db import connection
-
-        interval, next_at = 1 / rate, time.monotonic()
-        for _ in range(rate * seconds):
-            (signal,) = services.signals_insert(signals=new_signals(1))
-            commits[signal.pk] = time.time()
-            next_at += interval
-            time.sleep(max(0.0, next_at - time.monotonic()))
-        connection.close()
-
-    await asyncio.to_thread(write)
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--writer", str(rate), "--seconds", str(seconds),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async for line in writer.stdout:
+        pk, at = line.split()
+        commits[int(pk)] = float(at)
+    await writer.wait()
     # Let the last events arrive (bounded).
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -163,6 +178,7 @@ async def live_run(port: int, subscribers: int, rate: int, seconds: int) -> dict
     increasing = all(list(r.values()) == sorted(r.values()) for r in received)
     return {
         "subscribers": subscribers,
+        "batch": batch,
         "signals_created": len(commits),
         "deliveries": len(latencies),
         "commit_to_receipt_ms_p50": percentile(latencies, 0.5),
@@ -183,7 +199,7 @@ async def idle_rss(port: int, server: subprocess.Popen, count: int) -> dict:
         sock = await websockets.connect(
             f"ws://127.0.0.1:{port}/ws/events/", ping_interval=None
         )
-        await sock.send('{"action": "subscribe"}')
+        await sock.send(json.dumps({"action": "subscribe"}))
         sockets.append(sock)
     for sock in sockets:
         await sock.recv()
@@ -201,7 +217,8 @@ async def idle_rss(port: int, server: subprocess.Popen, count: int) -> dict:
     }
 
 
-async def replay_rate(port: int, behind: int) -> dict:
+async def replay_rate(port: int, behind: int, *, batch: bool = False) -> dict:
+    import orjson
     import websockets
 
     from events.models import Event
@@ -214,16 +231,18 @@ async def replay_rate(port: int, behind: int) -> dict:
         f"ws://127.0.0.1:{port}/ws/events/", max_size=None, ping_interval=None
     )
     started = time.perf_counter()
-    await sock.send(json.dumps({"action": "subscribe", "after": after}))
+    await sock.send(json.dumps({"action": "subscribe", "after": after, "batch": batch}))
     got, last = 0, after
     while last < head:
-        event = json.loads(await sock.recv())
-        if event["type"].startswith("signal."):
-            assert event["id"] > last
-            got, last = got + 1, event["id"]
+        frame = orjson.loads(await sock.recv())
+        for event in frame if isinstance(frame, list) else [frame]:
+            if event["type"].startswith("signal."):
+                assert event["id"] > last
+                got, last = got + 1, event["id"]
     elapsed = time.perf_counter() - started
     await sock.close()
     return {
+        "batch": batch,
         "replayed_events": got,
         "replay_seconds": round(elapsed, 2),
         "replay_events_per_s": round(got / elapsed),
@@ -279,7 +298,11 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--replay", type=int, default=100000)
+    parser.add_argument("--writer", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.writer:
+        writer_main(options.writer, options.seconds)
+        return
     base_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
     url, name = make_database(base_url)
     redis_bench = redis_url.rsplit("/", 1)[0] + "/7"
@@ -305,16 +328,23 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", "--noinput", "-v0")
-    report: dict = {"cpu_count": os.cpu_count()}
+    report: dict = {
+        "cpu_count": os.cpu_count(),
+        "load_average_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
     server = None
     try:
         report["writer_cost"] = writer_cost()
         port = free_port()
         server = start_servers(env, port)
         report["idle"] = asyncio.run(idle_rss(port, server, options.subscribers))
-        report["live"] = asyncio.run(
-            live_run(port, options.subscribers, options.rate, options.seconds)
-        )
+        for batch, key in ((False, "live"), (True, "live_batch")):
+            report[key] = asyncio.run(
+                live_run(
+                    port, options.subscribers, options.rate, options.seconds,
+                    batch=batch,
+                )
+            )  # fmt: skip
         report["floor_redis_pubsub"] = asyncio.run(
             redis_floor(redis_bench, options.subscribers, options.rate, options.seconds)
         )
@@ -323,6 +353,10 @@ def main() -> None:
         for _ in range(options.replay // 10000):
             services.signals_insert(signals=new_signals(10000))
         report["replay"] = asyncio.run(replay_rate(port, options.replay))
+        report["replay_batch"] = asyncio.run(
+            replay_rate(port, options.replay, batch=True)
+        )
+        report["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     finally:
         if server is not None:
             os.killpg(server.pid, 15)

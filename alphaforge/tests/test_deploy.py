@@ -193,7 +193,7 @@ def test_realtime_serves_the_asgi_application_next_to_the_wsgi_replicas(compose)
     realtime = compose["services"]["realtime"]
     command = realtime["command"]
     assert command[0] == "gunicorn" and command[-1] == "alphaforge.asgi:application"
-    assert command[command.index("-k") + 1] == "uvicorn_worker.UvicornWorker"
+    assert command[command.index("-k") + 1] == "alphaforge.workers.RealtimeWorker"
     env = realtime["environment"]
     # Redis wakes every worker's tailer; NUM_PROXIES for the per-address limit.
     assert env["REDIS_URL"] == compose["services"]["app"]["environment"]["REDIS_URL"]

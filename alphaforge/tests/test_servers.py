@@ -42,7 +42,7 @@ SERVERS = {
     "asgi": [
         str(BIN / "gunicorn"),
         "-k",
-        "uvicorn_worker.UvicornWorker",
+        "alphaforge.workers.RealtimeWorker",
         "alphaforge.asgi:application",
     ],
 }
