@@ -18,7 +18,7 @@ from core.vocabulary import EventType
 from events.services import events_record
 from market.pricing import pip_size, pips, risk_reward
 
-from .cache_versions import signals_changed
+from .cache_versions import CELL_FIELDS, Cell, cell_of, signals_changed
 from .choices import Status
 from .models import Signal, SignalRollup
 from .rollup import (
@@ -159,7 +159,7 @@ def signals_insert(*, signals: Sequence[Signal]) -> list[Signal]:
             created = signals_store(signals=signals)
             rollup_rows_add(ids=[signal.pk for signal in created])
             signals_record(signals=created, types=[EventType.CREATED] * len(created))
-            signals_changed(pairs=[signal.pair for signal in created])
+            signals_changed(cells=[cell_of(signal) for signal in created])
     except IntegrityError as error:
         # A concurrent writer took a key between the check and the insert.
         raise BulkError(
@@ -182,7 +182,7 @@ def signals_bulk_update(*, changes: Sequence[tuple[int, dict[str, Any]]]) -> int
             .order_by("pk")
         }
         signals, was = [], {pk: signal.status for pk, signal in by_id.items()}
-        pairs = {signal.pair for signal in by_id.values()}  # before the changes
+        cells = {cell_of(signal) for signal in by_id.values()}  # before the changes
         for pk, data in changes:
             signal = by_id[pk]
             for name, value in data.items():
@@ -201,7 +201,7 @@ def signals_bulk_update(*, changes: Sequence[tuple[int, dict[str, Any]]]) -> int
             signals=signals, types=[_change_type(was[s.pk], s) for s in signals]
         )
         signals_changed(
-            pairs=pairs | {signal.pair for signal in signals}, ids=list(by_id)
+            cells=cells | {cell_of(signal) for signal in signals}, ids=list(by_id)
         )
     return len(signals)
 
@@ -225,14 +225,15 @@ def signal_save(*, signal: Signal) -> Signal:
     if errors:
         raise BulkError({"0": errors})
     with transaction.atomic():
-        was_status, was_pair = (
+        was = (
             Signal.objects.select_for_update()
             .filter(pk=signal.pk)
-            .values_list("status", "pair")
+            .values_list(*CELL_FIELDS, named=True)
             .first()
             if signal.pk
             else None
-        ) or (None, signal.pair)
+        )
+        was_status = was.status if was else None
         before = rollup_contributions(ids=[signal.pk] if was_status else [])
         signal.save()
         after = rollup_contributions(ids=[signal.pk])
@@ -241,7 +242,8 @@ def signal_save(*, signal: Signal) -> Signal:
         if was_status is not None:
             kind = _change_type(was_status, signal)
         signals_record(signals=[signal], types=[kind])
-        signals_changed(pairs={was_pair, signal.pair}, ids=[signal.pk])
+        cells = [cell_of(signal)] + ([cell_of(was)] if was else [])
+        signals_changed(cells=cells, ids=[signal.pk])
     return signal
 
 
@@ -249,12 +251,12 @@ def signals_delete(*, queryset: Any) -> int:
     """Delete signals and invalidate cached answers: the signals', and those of
     apps that keep answers about them (signals_deleting)."""
     with transaction.atomic():
-        rows = list(queryset.values_list("pk", "pair"))
-        ids = [pk for pk, _ in rows]
+        rows = list(queryset.values_list("pk", *CELL_FIELDS))
+        ids = [pk for pk, *_ in rows]
         signals_deleting.send(sender=Signal, ids=ids)
         rollup_rows_add(ids=ids, sign="-")
         deleted, _ = Signal.objects.filter(pk__in=ids).delete()
-        signals_changed(pairs={pair for _, pair in rows}, ids=ids)
+        signals_changed(cells=[Cell(*cell) for _, *cell in rows], ids=ids)
     return deleted
 
 
@@ -306,7 +308,7 @@ def _write_fields(
     for start in range(0, len(signals), size):
         batch = signals[start : start + size]
         with transaction.atomic():
-            locked = _lock([signal.pk for signal in batch])
+            locked = list(_lock([signal.pk for signal in batch]))
             # What the rows held, read under their locks: the rollup's old share.
             before = rollup_contributions(ids=locked, only_active=only_active)
             done = fields_write(signals=batch, fields=fields, only_active=only_active)
@@ -317,15 +319,17 @@ def _write_fields(
     return written
 
 
-def _lock(ids: Sequence[int]) -> list[int]:
+def _lock(ids: Sequence[int]) -> dict[int, Cell]:
     """Lock the signals among `ids` in id order, as every bulk write of signals
-    locks them: two writers on the same rows queue up instead of deadlocking."""
-    return list(
+    locks them: two writers on the same rows queue up instead of deadlocking.
+    Returns each locked row's cell as it is before the write."""
+    rows = (
         Signal.objects.select_for_update()
         .filter(pk__in=ids)
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", *CELL_FIELDS)
     )
+    return {pk: Cell(*cell) for pk, *cell in rows}
 
 
 def _storable(resolution: Resolution) -> bool:
@@ -347,12 +351,12 @@ def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
         (item for item in resolutions if _storable(item)),
         key=lambda item: item.signal_id,
     )
-    now, stored, delta = timezone.now(), [], {}
+    now, stored, delta, cells = timezone.now(), [], {}, set()
     with transaction.atomic():
         for start in range(0, len(resolutions), DOCUMENT_BATCH):
             batch = resolutions[start : start + DOCUMENT_BATCH]
             ids = [item.signal_id for item in batch]
-            _lock(ids)  # the rollup's old share is read under the locks
+            locked = _lock(ids)  # the rollup's old share is read under the locks
             before = rollup_contributions(ids=ids, only_active=True)
             written = outcomes_write(
                 ids=ids,
@@ -365,14 +369,15 @@ def signals_resolve(*, resolutions: Sequence[Resolution]) -> int:
             after = rollup_contributions(ids=[row["id"] for row in written])
             rollup_merge(delta, rollup_delta(before=before, after=after))
             stored.extend(written)
+            for row in written:  # where each row was, and is now
+                cells.add(locked[row["id"]])
+                cells.add(Cell(*(row[name] for name in CELL_FIELDS)))
         rollup_add(delta)  # once, its groups in order: see signals.rollup
         stored.sort(key=lambda row: row["id"])
         events_record(
             events=[(EventType.RESOLVED, form) for form in detail_forms_of_rows(stored)]
         )
-        signals_changed(
-            pairs={row["pair"] for row in stored}, ids=[row["id"] for row in stored]
-        )
+        signals_changed(cells=cells, ids=[row["id"] for row in stored])
     return len(stored)
 
 
@@ -380,10 +385,17 @@ def signals_rollup_rebuild() -> int:
     """Recount the stats rollup from every signal, for rows written around the
     services (raw SQL loads); returns the rollup's row count."""
     with transaction.atomic():
-        # Any stats answer may change: unfiltered, and of every pair counted
+        # Any stats answer may change: unfiltered, and of every cell counted
         # before or after (a stale row may name a pair without signals).
-        pairs = set(SignalRollup.objects.values_list("pair", flat=True))
+        counted = SignalRollup.objects.order_by().distinct()
+        cells = {  # the rollup has no strategy column, nor a null outcome
+            Cell(pair, status, outcome or None, timeframe, None)
+            for pair, status, outcome, timeframe in counted.values_list(
+                "pair", "status", "outcome", "timeframe"
+            )
+        }
         rows = rollup_rebuild()
-        pairs.update(Signal.objects.order_by().values_list("pair", flat=True))
-        signals_changed(pairs=pairs)
+        stored = Signal.objects.order_by().distinct().values_list(*CELL_FIELDS)
+        cells.update(Cell(*cell) for cell in stored)
+        signals_changed(cells=cells)
     return rows

@@ -36,6 +36,37 @@ def test_an_answer_depends_on_its_pairs_or_on_every_signal():
         assert answer_versions("/api/signals/feed/", query) == ("signals",)
 
 
+def test_an_answer_filtered_by_a_cell_column_depends_on_those_cells_only():
+    def versions(**query: str) -> tuple[str, ...]:
+        return answer_versions("/api/signals/", query)
+
+    assert versions(pair="EUR/USD,GBP/USD", status="closed") == (
+        "signals:pair:EUR/USD:status:closed",
+        "signals:pair:GBP/USD:status:closed",
+    )
+    # Status first, then outcome, timeframe, strategy: one column's cells suffice.
+    assert versions(pair="EUR/USD", outcome="win", status="closed") == (
+        "signals:pair:EUR/USD:status:closed",
+    )
+    assert versions(pair="EUR/USD", outcome="win", timeframe="1h") == (
+        "signals:pair:EUR/USD:outcome:win",
+    )
+    assert versions(pair="EUR/USD", timeframe="4h") == (
+        "signals:pair:EUR/USD:timeframe:4h",
+    )
+    assert versions(pair="EUR/USD", strategy=" breakout , manual,breakout ") == (
+        "signals:pair:EUR/USD:strategy:breakout",
+        "signals:pair:EUR/USD:strategy:manual",
+    )
+    # An empty value is no filter; a value the filter refuses is a 400 (never
+    # cached): both fall back to the pair's name, which every write of it bumps.
+    for query in ({"status": ""}, {"status": "ACTIVE"}, {"strategy": "a,,b"}):
+        assert versions(pair="EUR/USD", **query) == ("signals:pair:EUR/USD",)
+    assert versions(pair="EUR/USD", status="", outcome="loss") == (
+        "signals:pair:EUR/USD:outcome:loss",
+    )
+
+
 def create(pair: str, hour: int) -> Signal:
     return services.signal_create(
         data={
@@ -100,6 +131,73 @@ def test_a_write_evicts_only_the_answers_that_may_contain_it(
     assert api_client.get(paths["pound list"]).json()["count"] == 0
 
 
+def cell_states(client, paths: dict[str, str]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {name: state(client, path) for name, path in paths.items()}
+
+
+def test_a_write_evicts_the_cells_its_rows_left_and_entered_and_no_other(
+    api_client, any_cache, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        old = create("EUR/USD", 0)
+    paths = {
+        "active": "/api/signals/?pair=EUR/USD&status=active",
+        "closed": "/api/signals/?pair=EUR/USD&status=closed",
+        "closed stats": "/api/signals/stats/?pair=EUR/USD&status=closed",
+        "wins": "/api/signals/feed/?pair=EUR/USD&outcome=win",
+        "4h": "/api/signals/?pair=EUR/USD&timeframe=4h",
+        "breakout": "/api/signals/?pair=EUR/USD&strategy=breakout",
+        "pair": "/api/signals/?pair=EUR/USD",
+    }
+    for path in paths.values():
+        api_client.get(path)
+    with django_capture_on_commit_callbacks(execute=True):  # a new active 1h one
+        create("EUR/USD", 1)
+    assert cell_states(api_client, paths) == {
+        "active": "MISS",
+        "closed": "HIT",  # no active write can change the closed pages
+        "closed stats": "HIT",
+        "wins": "HIT",
+        "4h": "HIT",
+        "breakout": "HIT",
+        "pair": "MISS",
+    }
+    with django_capture_on_commit_callbacks(execute=True):  # resolved: left active
+        services.signals_resolve(
+            resolutions=[
+                services.Resolution(
+                    old.pk, "closed", "win", old.take_profit, Decimal(20),
+                    Decimal(-3), Decimal(20), old.timestamp + timedelta(hours=2),
+                )
+            ]
+        )  # fmt: skip
+    states = cell_states(api_client, paths)
+    assert states["active"] == states["closed"] == states["wins"] == "MISS"
+    assert states["closed stats"] == "MISS"
+    assert states["4h"] == states["breakout"] == "HIT"
+    with django_capture_on_commit_callbacks(execute=True):  # admin: into 4h
+        old.refresh_from_db()
+        old.timeframe = "4h"
+        services.signal_save(signal=old)
+    states = cell_states(api_client, paths)
+    assert states["4h"] == states["closed"] == states["wins"] == "MISS"
+    assert states["active"] == states["breakout"] == "HIT"
+    with django_capture_on_commit_callbacks(execute=True):  # left the strategy
+        services.signals_bulk_update(changes=[(old.pk, {"strategy": "breakout"})])
+    states = cell_states(api_client, paths)
+    assert states["breakout"] == states["4h"] == "MISS"
+    assert states["active"] == "HIT"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.signals_delete(queryset=Signal.objects.filter(pk=old.pk))
+    states = cell_states(api_client, paths)
+    assert states["breakout"] == states["closed"] == states["wins"] == "MISS"
+    assert states["active"] == "HIT"
+    with django_capture_on_commit_callbacks(execute=True):  # rows written around
+        services.signals_rollup_rebuild()
+    states = cell_states(api_client, paths)
+    assert states["active"] == states["pair"] == "MISS"  # the cells of stored rows
+
+
 # Random interleavings of writes through every service and reads of every kind of
 # answer, through the DRF-level cache and the WSGI fast path: each read must equal
 # the answer rendered afresh from the database at that moment.
@@ -112,18 +210,32 @@ READ_PATHS = (
     "/api/signals/stats/?pair=EUR/USD",
     "/api/signals/feed/?pair=GBP/USD,USD/JPY",
     "/api/signals/?pair=USD/JPY&status=closed",
+    "/api/signals/?pair=EUR/USD&status=active",
+    "/api/signals/stats/?pair=EUR/USD,GBP/USD&status=closed",
+    "/api/signals/feed/?pair=GBP/USD&outcome=win",
+    "/api/signals/stats/?pair=EUR/USD&outcome=loss&timeframe=1h",
+    "/api/signals/?pair=USD/JPY&timeframe=4h",
+    "/api/signals/?pair=EUR/USD,USD/JPY&strategy=manual",
     "/api/signals/?strategy=manual",
     "/api/signals/stats/?strategy=breakout,manual",
     "/api/signals/feed/?strategy=breakout&pair=EUR/USD",
 )
 pair = st.sampled_from(PAIRS)
 nth = st.integers(0, 20)
+# (status, outcome) a write may set: every cell of both columns gets entered and left.
+STATES = (("active", None), ("closed", "win"), ("closed", "loss"), ("expired", None))
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("create"), pair),
         st.tuples(st.just("move"), nth, pair),
         st.tuples(st.just("confidence"), nth, st.integers(0, 100)),
         st.tuples(st.just("strategy"), nth, st.sampled_from(["manual", "breakout"])),
+        st.tuples(st.just("timeframe"), nth, st.sampled_from(["1h", "4h"])),
+        st.tuples(st.just("status"), nth, st.sampled_from(STATES)),
+        st.tuples(st.just("admin save"), nth, st.sampled_from(STATES)),
+        st.tuples(
+            st.just("rebuild"),
+        ),
         st.tuples(st.just("bulk move"), nth, nth, pair),
         st.tuples(st.just("resolve"), nth),
         st.tuples(st.just("delete"), nth),
@@ -140,6 +252,9 @@ def apply(step: tuple, hour: int) -> None:
     if kind == "create":
         create(args[0], hour)
         return
+    if kind == "rebuild":
+        services.signals_rollup_rebuild()
+        return
     if not ids:
         return
     pk = ids[args[0] % len(ids)]
@@ -149,9 +264,19 @@ def apply(step: tuple, hour: int) -> None:
     elif kind == "confidence":
         signal = Signal.objects.get(pk=pk)
         services.signal_update(signal=signal, data={"confidence": Decimal(args[1])})
-    elif kind == "strategy":
+    elif kind in ("strategy", "timeframe"):
         signal = Signal.objects.get(pk=pk)
-        services.signal_update(signal=signal, data={"strategy": args[1]})
+        services.signal_update(signal=signal, data={kind: args[1]})
+    elif kind == "status":
+        status, outcome = args[1]
+        signal = Signal.objects.get(pk=pk)
+        services.signal_update(
+            signal=signal, data={"status": status, "outcome": outcome}
+        )
+    elif kind == "admin save":
+        signal = Signal.objects.get(pk=pk)
+        signal.status, signal.outcome = args[1]
+        services.signal_save(signal=signal)
     elif kind == "bulk move":
         other = ids[args[1] % len(ids)]
         changes = [(pk, {"pair": args[2]})] + ([(other, {})] if other != pk else [])
