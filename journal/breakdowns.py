@@ -21,12 +21,13 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.db.models.functions import Cast, ExtractHour, ExtractIsoWeekDay
 
 from .trade import LOSS, PNL_PLACES, WIN
 from .window_stats import exact, ratio, units_to_decimal
@@ -86,10 +87,20 @@ def _base(queryset: QuerySet, zone: str) -> tuple[str, tuple]:
             },
             held=held,
             b_holding=holding,
+            b_efficiency=Case(  # pips / mfe_pips of wins with excursions
+                When(
+                    outcome=WIN,
+                    mfe_pips__gt=0,
+                    then=Cast(F("pips"), FloatField())
+                    / Cast(F("mfe_pips"), FloatField()),
+                ),
+                output_field=FloatField(),
+            ),
         )
     )
     columns = ["id", "outcome", "pnl", "r_multiple", "b_weekday", "b_hour"]
-    columns += [f"b_{name}" for name, _, _, _ in SESSIONS] + ["b_holding"]
+    columns += [f"b_{name}" for name, _, _, _ in SESSIONS]
+    columns += ["b_holding", "b_efficiency"]
     return annotated.values_list(*columns).query.sql_with_params()
 
 
@@ -130,11 +141,14 @@ def _statement(base: str, vendor: str, model: Any) -> str:
         f" JOIN {tag_table} t ON t.id = l.tag_id GROUP BY t.name",
         f"SELECT 'r', {r_bucket}, {text}, {sums} FROM closed"
         f" WHERE r IS NOT NULL GROUP BY {r_bucket}",
+        # The mean's parts: the count, and the sum where total_pnl stands.
+        f"SELECT 'efficiency', {number}, {text}, COUNT(efficiency), 0, 0,"
+        " CAST(SUM(efficiency) AS NUMERIC) FROM closed",
     ]
     names = ", ".join(f"b_{name}" for name, _, _, _ in SESSIONS)
     return (
         f"WITH closed (id, outcome, pnl, r, weekday, hour,"
-        f" {names.replace('b_', '')}, holding) AS {inline}({base})\n"
+        f" {names.replace('b_', '')}, holding, efficiency) AS {inline}({base})\n"
         + "\nUNION ALL\n".join(branches)
     )
 
@@ -185,9 +199,15 @@ def _shape(rows: list[dict[str, Any]], vendor: str) -> dict[str, Any]:
         ],
         "by_tag": [{"tag": tag, **item("tag", None, tag)} for tag in tags],
         "r_histogram": histogram,
-        # Needs the entries' excursions (mfe_pips), which are not stored yet.
-        "exit_efficiency": None,
+        "exit_efficiency": _efficiency(found.get(("efficiency", None, None))),
     }
+
+
+def _efficiency(row: dict[str, Any] | None) -> float | None:
+    """Mean pips / mfe_pips of the wins with excursions; None without any."""
+    if not row or not row["trades"]:
+        return None
+    return float(row["total_pnl"]) / row["trades"]
 
 
 def breakdowns(queryset: QuerySet) -> dict[str, Any]:

@@ -153,6 +153,16 @@ class JournalEntry(models.Model):
     outcome = models.CharField(
         max_length=9, choices=Outcome.choices, default=Outcome.PENDING
     )
+    # Excursions from the stored candles of the pair (journal.excursions): null
+    # while open or where the candles do not cover the trade.
+    mae_pips = models.DecimalField(
+        max_digits=PIPS_DIGITS, decimal_places=PIPS_PLACES, null=True, blank=True,
+        editable=False, help_text="Largest move against the trade, in pips (≥ 0).",
+    )  # fmt: skip
+    mfe_pips = models.DecimalField(
+        max_digits=PIPS_DIGITS, decimal_places=PIPS_PLACES, null=True, blank=True,
+        editable=False, help_text="Largest move for the trade, in pips (≥ 0).",
+    )  # fmt: skip
     broker_ticket = models.CharField(
         max_length=64,
         blank=True,

@@ -43,6 +43,8 @@ API_FIELDS = (
     "pnl",
     "pips",
     "r_multiple",
+    "mae_pips",
+    "mfe_pips",
     "outcome",
     "setup",
     "notes",

@@ -12,6 +12,7 @@ from market.pricing import pip_size
 from signals.choices import Direction
 from signals.models import Signal
 
+from .excursions import in_r
 from .models import TAG_LIMIT, TAG_PATTERN, Account, JournalEntry
 from .querysets import API_FIELDS
 from .services import entry_values_from_signal
@@ -183,17 +184,33 @@ class JournalEntrySerializer(serializers.ModelSerializer):
         help_text="Net: gross_pnl − fees + swap. Give this or gross_pnl, not both.",
     )
 
+    mae_r = serializers.SerializerMethodField(
+        help_text="mae_pips in units of the initial risk |entry − stop|; null "
+        "without a stop or without excursions."
+    )
+    mfe_r = serializers.SerializerMethodField(
+        help_text="mfe_pips in units of the initial risk; null as mae_r."
+    )
+
     class Meta:
         model = JournalEntry
-        fields = (*API_FIELDS, "tags")
+        fields = (*API_FIELDS, "mae_r", "mfe_r", "tags")
         read_only_fields = (
             "id",
             "pips",
             "r_multiple",
+            "mae_pips",
+            "mfe_pips",
             "outcome",
             "created_at",
             "updated_at",
         )
+
+    def get_mae_r(self, entry: JournalEntry) -> float | None:
+        return in_r(entry.mae_pips, entry)
+
+    def get_mfe_r(self, entry: JournalEntry) -> float | None:
+        return in_r(entry.mfe_pips, entry)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:

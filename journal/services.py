@@ -24,6 +24,7 @@ from core.validators import decimal_fits
 from market.pricing import pip_size
 from signals.models import Signal
 
+from .excursions import excursions_fill
 from .models import Account, JournalEntry, Tag
 from .rollup import (
     Touched,
@@ -205,6 +206,38 @@ def _touched(entry: JournalEntry) -> Touched:
     return (entry.pair, entry.closed_at, entry.pk)
 
 
+# Entries a write computes the excursions of inline; a larger write (an import)
+# leaves them to the journal.excursions task after its commit.
+EXCURSIONS_INLINE = 100
+
+
+def entries_excursions_fill(*, ids: Iterable[int]) -> int:
+    """Compute and store the excursions of these entries (journal.excursions);
+    returns how many got excursions. Their owners' answers are invalidated."""
+    ids = list(ids)
+    with transaction.atomic():
+        found = excursions_fill(ids=ids)
+        owners = JournalEntry.objects.filter(id__in=ids).values_list("owner_id")
+        journal_bump_after_commit({owner for (owner,) in owners.distinct()})
+    return sum(value is not None for value in found.values())
+
+
+def _excursions_after(entries: list[JournalEntry]) -> None:
+    """The excursions of written entries: inline for a few (on the instances
+    too), else in the background once the write commits."""
+    if len(entries) > EXCURSIONS_INLINE:
+        from .tasks import journal_excursions
+
+        ids = [entry.pk for entry in entries if entry.closed_at]
+        transaction.on_commit(partial(journal_excursions.delay, ids))
+        return
+    found = excursions_fill(ids=[entry.pk for entry in entries])
+    for entry in entries:
+        value = found.get(entry.pk)
+        entry.mae_pips = value.mae_pips if value else None
+        entry.mfe_pips = value.mfe_pips if value else None
+
+
 def entry_create(*, owner_id: int, data: dict[str, Any]) -> JournalEntry:
     """Create one validated entry for its owner."""
     return entries_bulk_create(owner_id=owner_id, items=[data])[0]
@@ -237,6 +270,7 @@ def entries_bulk_create(
         ]
         _tags_link(owner_id=owner_id, tagged=tagged, replace=False)
         rollup_refresh(owner_id=owner_id, touched=map(_touched, created))
+        _excursions_after([entry for entry in created if entry.closed_at])
         journal_bump_after_commit([owner_id])
     return created
 
@@ -254,6 +288,7 @@ def entry_update(*, entry: JournalEntry, data: dict[str, Any]) -> JournalEntry:
             tagged = [(locked, data["tags"])]
             _tags_link(owner_id=locked.owner_id, tagged=tagged, replace=True)
         rollup_refresh(owner_id=locked.owner_id, touched=[before, _touched(locked)])
+        _excursions_after([locked])
         journal_bump_after_commit([locked.owner_id])
     return locked
 
@@ -284,6 +319,7 @@ def entry_save(*, entry: JournalEntry, changed: Iterable[str]) -> JournalEntry:
         if before is not None:  # the admin may even move an entry to another owner
             rollup_refresh(owner_id=before[0], touched=[(*before[1:], entry.pk)])
         rollup_refresh(owner_id=entry.owner_id, touched=[_touched(entry)])
+        _excursions_after([entry])
         journal_bump_after_commit(owners)
     return entry
 

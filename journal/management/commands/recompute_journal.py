@@ -4,7 +4,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from journal.models import JournalEntry
-from journal.services import entries_recompute, stats_rebuild
+from journal.services import (
+    entries_excursions_fill,
+    entries_recompute,
+    stats_rebuild,
+)
 
 
 class Command(BaseCommand):
@@ -22,6 +26,13 @@ class Command(BaseCommand):
             "after a load that bypassed the services.",
         )
         parser.add_argument(
+            "--excursions",
+            action="store_true",
+            help="Only (re)compute the closed entries' excursions (mae_pips, "
+            "mfe_pips) from the stored candles: after loading candles, or to "
+            "backfill entries written before.",
+        )
+        parser.add_argument(
             "--batch-size",
             type=int,
             default=1000,
@@ -34,6 +45,7 @@ class Command(BaseCommand):
         user: str | None,
         batch_size: int,
         stats_only: bool,
+        excursions: bool,
         **options: Any,
     ) -> None:
         if batch_size < 1:
@@ -46,6 +58,9 @@ class Command(BaseCommand):
         entries = JournalEntry.objects.all()
         if owner_id is not None:
             entries = entries.filter(owner_id=owner_id)
+        if excursions:
+            self._excursions(entries, batch_size)
+            return
         total = entries.count()
         self.stdout.write(f"Recomputing {total} journal entries…")
         checked = changed = 0
@@ -58,6 +73,23 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             self.style.SUCCESS(f"Done: {checked} checked, {changed} changed.")
+        )
+
+    def _excursions(self, entries: Any, batch_size: int) -> None:
+        ids = list(
+            entries.filter(closed_at__isnull=False)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        self.stdout.write(f"Computing the excursions of {len(ids)} closed entries…")
+        filled = 0
+        for start in range(0, len(ids), batch_size):
+            filled += entries_excursions_fill(ids=ids[start : start + batch_size])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Done: {filled} with excursions, {len(ids) - filled} not covered "
+                "by stored candles."
+            )
         )
 
     def _owner_id(self, user: str) -> int:

@@ -1,0 +1,169 @@
+"""Excursions of closed journal trades: how far price went against the trade (MAE)
+and in its favour (MFE) while it was open, from the stored candles of its pair (the
+candles that resolve signals).
+
+The candles of a trade are those whose interval meets [opened_at, closed_at]: from
+the one the trade opened in to the one it closed in. A trade's candles must cover it:
+the first one opens at or before opened_at and the last one holds closed_at
+(gaps between them, a closed market, are allowed); otherwise its excursions are
+null. The finest timeframe stored for the pair that covers the trade is used. Whole
+candles are read, so the first and last may reach prices from before the entry or
+after the exit: the usual approximation without ticks. Each excursion is at least
+what the trade's own move was (MFE ≥ pips, MAE ≥ −pips), so an entry or exit
+price outside the candles (a broker's feed is not ours) never gives an excursion
+smaller than the trade's own move.
+
+Both are distances from the entry, ≥ 0, as for signals: in pips, and in R over the
+risk |entry − stop| (null without a stop). Exit efficiency is pips ÷ MFE: the
+share of the best move the exit kept.
+
+One query for the timeframes stored and one per timeframe tried, whatever the number
+of entries: the candles' extremes come from correlated subqueries over the candle
+index (pair, timeframe, timestamp), computed by the database.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max, Min, OuterRef, QuerySet, Subquery
+
+from core.vocabulary import TIMEFRAME_SECONDS
+from market.models import Candle
+from market.pricing import pip_size
+
+from .models import JournalEntry
+from .trade import PIPS_PLACES
+
+EXTREMES = {"hi": Max("high"), "lo": Min("low"), "first": Min("timestamp"),
+            "last": Max("timestamp")}  # fmt: skip
+FILL_BATCH = 2000
+STEP = Decimal(1).scaleb(-PIPS_PLACES)
+
+
+@dataclass(frozen=True)
+class Excursion:
+    mae_pips: Decimal  # ≥ 0: the furthest price went against the trade
+    mfe_pips: Decimal  # ≥ 0: the furthest it went for it
+
+
+def excursion(
+    *,
+    direction: str,
+    entry_price: Decimal,
+    pips: Decimal,
+    high: Decimal,
+    low: Decimal,
+    pip: Decimal,
+) -> Excursion:
+    """MAE and MFE in pips of a trade whose candles reached `high` and `low`, and
+    that captured `pips`."""
+    if direction == "buy":
+        best, worst = high - entry_price, entry_price - low
+    else:
+        best, worst = entry_price - low, high - entry_price
+    mfe = max(best / pip, pips, Decimal(0))
+    mae = max(worst / pip, -pips, Decimal(0))
+    return Excursion(mae_pips=mae.quantize(STEP), mfe_pips=mfe.quantize(STEP))
+
+
+def in_r(pips: Decimal | None, entry: Any) -> float | None:
+    """Pips over the entry's risk in pips, |entry − stop| (None without a stop)."""
+    if pips is None or entry.stop_loss is None or entry.stop_loss == entry.entry_price:
+        return None
+    pip = pip_size(entry.pair, settings.PIP_SIZES)
+    return float(pips / (abs(entry.entry_price - entry.stop_loss) / pip))
+
+
+def exit_efficiency(entry: Any) -> float | None:
+    """pips ÷ MFE: the share of the best move the exit kept (None without an MFE)."""
+    if entry.mfe_pips is None or entry.pips is None or entry.mfe_pips <= 0:
+        return None
+    return float(entry.pips / entry.mfe_pips)
+
+
+def _extremes(entries: QuerySet, timeframe: str) -> list[dict[str, Any]]:
+    """Each entry's candle extremes on `timeframe`, by correlated subqueries."""
+    reach = timedelta(seconds=TIMEFRAME_SECONDS[timeframe])
+    candles = Candle.objects.filter(
+        pair=OuterRef("pair"),
+        timeframe=timeframe,
+        timestamp__gt=OuterRef("opened_at") - reach,
+        timestamp__lte=OuterRef("closed_at"),
+    ).order_by()
+    annotations = {
+        name: Subquery(candles.values("pair").annotate(v=agg).values("v")[:1])
+        for name, agg in EXTREMES.items()
+    }
+    return list(
+        entries.annotate(**annotations).values(
+            "id",
+            "pair",
+            "direction",
+            "entry_price",
+            "pips",
+            "opened_at",
+            "closed_at",
+            *EXTREMES,
+        )  # fmt: skip
+    )
+
+
+def _covers(row: dict[str, Any], timeframe: str) -> bool:
+    if row["hi"] is None:
+        return False
+    reach = timedelta(seconds=TIMEFRAME_SECONDS[timeframe])
+    return row["first"] <= row["opened_at"] and row["last"] + reach > row["closed_at"]
+
+
+def excursions_compute(entries: QuerySet) -> dict[int, Excursion | None]:
+    """The excursions of the closed entries among `entries` (None: not covered)."""
+    closed = entries.filter(closed_at__isnull=False, pips__isnull=False).order_by()
+    pairs = set(closed.values_list("pair", flat=True).distinct())
+    stored = (
+        Candle.objects.filter(pair__in=pairs)
+        .order_by()
+        .values_list("timeframe", flat=True)
+        .distinct()
+    )
+    timeframes = sorted(set(stored), key=TIMEFRAME_SECONDS.__getitem__)
+    found: dict[int, Excursion | None] = dict.fromkeys(
+        closed.values_list("id", flat=True)
+    )
+    pending = closed
+    for timeframe in timeframes:
+        if not any(value is None for value in found.values()):
+            break
+        for row in _extremes(pending, timeframe):
+            if found[row["id"]] is None and _covers(row, timeframe):
+                found[row["id"]] = excursion(
+                    direction=row["direction"],
+                    entry_price=row["entry_price"],
+                    pips=row["pips"],
+                    high=row["hi"],
+                    low=row["lo"],
+                    pip=pip_size(row["pair"], settings.PIP_SIZES),
+                )
+        pending = closed.filter(id__in=[k for k, v in found.items() if v is None])
+    return found
+
+
+def excursions_fill(*, ids: Iterable[int]) -> dict[int, Excursion | None]:
+    """Compute and store the excursions of these entries (open ones get null), in
+    batches, in the caller's transaction (journal.services.entries_excursions_fill
+    invalidates the owners' answers); returns them by id."""
+    ids = sorted(set(ids))
+    stored: dict[int, Excursion | None] = {}
+    for start in range(0, len(ids), FILL_BATCH):
+        batch = ids[start : start + FILL_BATCH]
+        found = excursions_compute(JournalEntry.objects.filter(id__in=batch))
+        rows = [JournalEntry(id=pk) for pk in batch]
+        for row in rows:
+            value = stored[row.id] = found.get(row.id)
+            row.mae_pips = value.mae_pips if value else None
+            row.mfe_pips = value.mfe_pips if value else None
+        JournalEntry.objects.bulk_update(rows, ["mae_pips", "mfe_pips"])
+    return stored
