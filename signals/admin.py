@@ -13,6 +13,7 @@ from core.admin import EstimatedCountPaginator, PairFilter
 from . import charts, services
 from .filters import SignalFilter
 from .models import Signal
+from .records import strategy_records
 
 # The filters the performance page offers (the API's, by the same names).
 PERFORMANCE_FILTERS = ("pair", "timeframe", "strategy", "since", "until")
@@ -138,6 +139,10 @@ class SignalAdmin(admin.ModelAdmin):
             **charts.performance(
                 queryset, filterset.form.cleaned_data if valid else None
             ),
+            # Each strategy's live record, as /api/strategies/ gives it; its link
+            # filters this page to it, whose calibration chart is its reliability
+            # diagram.
+            "strategies": strategy_records(),
         }
         return TemplateResponse(
             request, "admin/signals/signal/performance.html", context

@@ -1,8 +1,9 @@
 """Each registered strategy's record for GET /api/strategies/: its description and
 parameters, where it runs, its live record from the stored signals, its latest
-walk-forward backtest and its latest calibration. A constant number of queries
-(one aggregate for every strategy's signals, then two per strategy: the registry
-is fixed), whatever the number of signals or versions."""
+walk-forward backtest and its latest calibration. Three queries whatever the
+number of strategies, signals or versions: one aggregate for every strategy's
+signals, and each strategy's latest backtest and latest calibration, each picked
+by a correlated subquery in one statement."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ import dataclasses
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, F, FloatField, Q, Sum, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.functions import Cast
 
 from .calibration_quality import calibration_quality
@@ -136,6 +147,14 @@ def _calibration(row: Calibration | None) -> dict[str, Any] | None:
     }
 
 
+def _latest(queryset: Any, names: list[str], order: tuple[str, ...]) -> dict:
+    """The first row of `queryset` in `order` for each strategy of `names`, by
+    strategy: one statement."""
+    first = queryset.filter(strategy=OuterRef("strategy")).order_by(*order)
+    rows = queryset.filter(strategy__in=names, pk=Subquery(first.values("pk")[:1]))
+    return {row.strategy: row for row in rows}
+
+
 def strategy_records(names: list[str] | None = None) -> list[dict[str, Any]]:
     """The contract's strategy objects, sorted by name (all registered by default)."""
     names = sorted(REGISTRY if names is None else names)
@@ -147,6 +166,9 @@ def strategy_records(names: list[str] | None = None) -> list[dict[str, Any]]:
         .values("strategy")
         .annotate(**_aggregates())
     }
+    done = Backtest.objects.filter(status=BacktestStatus.DONE)
+    backtests = _latest(done, names, ("-finished_at", "-id"))
+    calibrations = _latest(Calibration.objects.all(), names, ("-fitted_at", "-id"))
     records = []
     for name in names:
         timeframes = [
@@ -154,16 +176,7 @@ def strategy_records(names: list[str] | None = None) -> list[dict[str, Any]]:
             for tf in settings.SIGNAL_TIMEFRAMES
             if name in strategies_for(selection, tf)
         ]
-        backtest = (
-            Backtest.objects.filter(strategy=name, status=BacktestStatus.DONE)
-            .order_by("-finished_at", "-id")
-            .first()
-        )
-        latest = (
-            Calibration.objects.filter(strategy=name)
-            .order_by("-fitted_at", "-id")
-            .first()
-        )
+        backtest, latest = backtests.get(name), calibrations.get(name)
         records.append(
             {
                 "name": name,

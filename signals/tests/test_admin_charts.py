@@ -212,3 +212,25 @@ def test_performance_page_is_for_staff_and_linked_from_the_list(user, admin_clie
     assert client.get("/admin/signals/signal/performance/").status_code == 302
     changelist = admin_client.get("/admin/signals/signal/").content.decode()
     assert "/admin/signals/signal/performance/" in changelist
+
+
+def test_performance_page_has_each_strategys_record_linking_to_its_diagram(
+    admin_client, api_client
+):
+    make_resolved_signals()
+    page = admin_client.get("/admin/signals/signal/performance/")
+    api = api_client.get("/api/strategies/").json()
+    records = api["results"] if isinstance(api, dict) else api
+    shown = {s["name"]: s["live"] for s in page.context["strategies"]}
+    assert shown == {record["name"]: record["live"] for record in records}
+    html = page.content.decode()
+    for name in shown:
+        assert f'href="?strategy={name}"' in html
+    # Filtered to one strategy, the calibration chart is that strategy's
+    # reliability diagram: the stats of its signals only.
+    name = next(iter(shown))
+    one = admin_client.get(f"/admin/signals/signal/performance/?strategy={name}")
+    assert (
+        one.context["stats"]
+        == api_client.get(f"/api/signals/stats/?strategy={name}").json()
+    )
