@@ -1,6 +1,10 @@
 """Live channels against real servers: two uvicorn (ASGI) processes and a gunicorn
 (WSGI) process sharing one database and Redis, on loopback, like
-tests/test_two_workers.py. Writes go through the WSGI server's API."""
+tests/test_two_workers.py. Writes go through the WSGI server's API.
+
+The database is the suite's: SQLite in the SQLite half; in the PostgreSQL half a
+database of their own on the test server, where the WSGI server has two worker
+processes and the racing tests write from several threads at once."""
 
 import contextlib
 import json
@@ -63,6 +67,9 @@ def servers(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
         "WS_PING_SECONDS": "1",
         "SSE_HEARTBEAT_SECONDS": "1",
     }
+    database = _own_database()
+    if database is not None:
+        env["DATABASE_URL"] = database[0]
     manage(env, "migrate", "--noinput", "-v0")
     token = manage(
         env,
@@ -73,8 +80,16 @@ def servers(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
         "s=User.objects.create_user('staff','','pw',is_staff=True, is_superuser=True);"
         "print(Token.objects.create(user=s).key)",
     ).splitlines()[-1]
+    wsgi_workers = "2" if database is not None else "1"  # SQLite: one writer process
     commands = [
-        ["gunicorn", "-c", str(base / "none.py"), "-w", "1", "alphaforge.wsgi"],
+        [
+            "gunicorn",
+            "-c",
+            str(base / "none.py"),
+            "-w",
+            wsgi_workers,
+            "alphaforge.wsgi",
+        ],
         ["uvicorn", "--lifespan", "on", "alphaforge.asgi:application"],
         ["uvicorn", "--lifespan", "on", "alphaforge.asgi:application"],
     ]
@@ -105,6 +120,7 @@ def servers(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
             "asgi": urls[1:],
             "headers": {"Authorization": f"Token {token}"},
             "env": env,
+            "writers": 4 if database is not None else 1,
         }
     finally:
         for proc in procs:
@@ -115,9 +131,32 @@ def servers(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if database is not None:
+            _drop_database(*database)
         # Nothing failed on the servers' side (a traceback in their logs).
         for log in sorted(base.glob("server*.log")):
             assert "Traceback" not in log.read_text(), log.read_text()[-4000:]
+
+
+def _own_database() -> tuple[str, str, str] | None:
+    """On the PostgreSQL half: a fresh database for the servers (url, name, the
+    server's url); None on SQLite."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return None
+    import psycopg
+
+    name = f"alphaforge_live_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + "/" + name, name, url
+
+
+def _drop_database(_: str, name: str, server_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 _hours = iter(range(10**6))
@@ -215,8 +254,9 @@ def test_replay_then_live_has_no_gap_and_no_duplicate_while_writes_race(servers)
         while not stop.is_set():
             create(servers, payload())
 
-    writer = threading.Thread(target=write)
-    writer.start()
+    writers = [threading.Thread(target=write) for _ in range(servers["writers"])]
+    for writer in writers:
+        writer.start()
     try:
         with ws(servers, 1) as sock:
             assert subscribe(sock, after=start) == start
@@ -224,13 +264,15 @@ def test_replay_then_live_has_no_gap_and_no_duplicate_while_writes_race(servers)
             while len(got) < 60:
                 got.append(receive(sock)["id"])
             stop.set()
-            writer.join()
+            for writer in writers:
+                writer.join()
             expected = log_ids(servers, start)
             while len(got) < len(expected):
                 got.append(receive(sock)["id"])
     finally:
         stop.set()
-        writer.join()
+        for writer in writers:
+            writer.join()
     assert got == expected  # every id once, increasing, across the switch
 
 
