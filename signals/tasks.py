@@ -8,6 +8,7 @@ A worker lost mid-task leaves the message unacknowledged (acks_late), so another
 worker runs it again.
 """
 
+import logging
 from collections.abc import Sequence
 
 from celery import group
@@ -20,10 +21,13 @@ from .calibrations import calibrations_refit
 from .generation import signals_generate
 from .outcomes import outcomes_backfill
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="signals.generate_chunk")
 def generate_chunk(pairs: Sequence[str], timeframe: str) -> dict[str, int]:
     """Generate for one chunk of pairs; returns how many were generated and skipped."""
+    logger.info("generating %d pairs on %s", len(pairs), timeframe)
     result = signals_generate(pairs=list(pairs), timeframe=timeframe)
     return {"generated": len(result.generated), "skipped": len(result.skipped)}
 

@@ -168,7 +168,11 @@ def test_a_worker_killed_mid_task_loses_no_work(broker, start_worker):
     one_chunk = {"GENERATION_CHUNK_SIZE": "1000", "TASK_VISIBILITY_TIMEOUT": "3"}
     doomed = start_worker("doomed", **one_chunk)
     send(broker, "signals.generate_chunk", pairs, "1h")
-    wait_for(lambda: "generate_chunk[" in doomed.text(), what="the task to arrive")
+    # The task's own first line: it is executing, not only received.
+    wait_for(
+        lambda: "generating 300 pairs on 1h" in doomed.text(),
+        what="the task to start",
+    )
     doomed.kill()
     assert Signal.objects.count() < len(pairs)  # it died before its insert committed
     # It looks for abandoned tasks every second (production: every 100 s).
@@ -182,6 +186,39 @@ def test_a_worker_killed_mid_task_loses_no_work(broker, start_worker):
     assert "generate_chunk[" in rescuer.text()  # redelivered to the other worker
     assert Signal.objects.values("pair").distinct().count() == len(pairs)
     assert Signal.objects.count() == len(pairs)
+
+
+def test_backfill_and_prune_run_on_a_worker(broker, start_worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from events.models import Event
+    from events.services import events_record
+    from market.models import Candle
+    from signals.tests.factories import SignalFactory
+
+    pairs = trending_pairs(1)
+    stamps = Candle.objects.filter(pair=pairs[0]).order_by("timestamp")
+    at = stamps.values_list("timestamp", flat=True)[10]
+    active = SignalFactory(pair=pairs[0], timestamp=at)
+    (old,) = events_record(events=[("signal.created", {"pair": pairs[0]})])
+    Event.objects.filter(id__lte=old.id).update(
+        occurred_at=timezone.now() - timedelta(days=400)
+    )
+    worker = start_worker("pipeline")
+    send(broker, "signals.backfill", pairs[0])
+    wait_for(
+        lambda: Signal.objects.get(pk=active.pk).status != "active",
+        what="the signal to be resolved",
+    )
+    send(broker, "events.prune")
+    wait_for(
+        lambda: not Event.objects.filter(id__lte=old.id).exists(),
+        what="the old events to be pruned",
+    )
+    assert Event.objects.filter(type="signal.resolved").exists()  # the new one stays
+    assert "signals.backfill" in worker.text() and "events.prune" in worker.text()
 
 
 def test_a_hanging_receiver_does_not_delay_another_subscriptions_delivery(
