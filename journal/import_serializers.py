@@ -6,10 +6,11 @@ from typing import Any
 from rest_framework import serializers
 
 from .models import Import
+from .parsers import FORMATS
 from .serializers import AccountField
 
 IMPORT_FORMATS = ("mt4_html", "mt5_html", "mt5_csv", "ibkr_flex_csv", "csv")
-READ_FORMATS = ("csv", "mt5_csv")  # journal.parsers reads these so far
+READ_FORMATS = FORMATS  # journal.parsers reads these so far
 
 
 class ImportCreateSerializer(serializers.Serializer):

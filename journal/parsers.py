@@ -7,9 +7,13 @@ as text or Decimal; times as naive or aware datetimes) or a `Refusal` saying why
 row cannot be read. Checking the values against the entry's rules is the caller's.
 
 Formats: `csv` (a header row; `mapping` names the file's column of each of our
-fields, our own names by default) and `mt5_csv` (MetaTrader 5's positions report
-saved as CSV: a partial close is a row of its own, whose broker ticket is the
-position id and its closing time). Numbers may carry thousands separators.
+fields, our own names by default); `mt5_csv` and `mt5_html` (MetaTrader 5's trade
+history report, saved as CSV or as its HTML: the Positions table, where a partial
+close is a row of its own, whose broker ticket is the position id and its closing
+time); `mt4_html` (MetaTrader 4's account statement: the Closed Transactions table;
+balance, credit and cancelled-order rows are not trades and are passed over; a
+partial close leaves the rest under a new ticket, so every row is one closed
+trade; taxes count as fees). Numbers may carry thousands separators.
 """
 
 import csv
@@ -20,7 +24,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-FORMATS = ("csv", "mt5_csv")
+from .html_tables import table_rows
+
+FORMATS = ("csv", "mt5_csv", "mt5_html", "mt4_html")
 # Our fields a csv mapping may name, and those a row needs.
 CSV_FIELDS = (
     "ticket",
@@ -66,6 +72,24 @@ MT5_HEADER = (
     "Time",
     "Price",
     "Commission",
+    "Swap",
+    "Profit",
+)
+# The report's sections after Positions, each opened by a row of its title.
+MT5_SECTIONS = ("Orders", "Deals", "Open Positions", "Working Orders", "Summary")
+MT4_HEADER = (
+    "Ticket",
+    "Open Time",
+    "Type",
+    "Size",
+    "Item",
+    "Price",
+    "S / L",
+    "T / P",
+    "Close Time",
+    "Price",
+    "Commission",
+    "Taxes",
     "Swap",
     "Profit",
 )
@@ -173,15 +197,34 @@ def _csv_rows(
             yield line, Refusal(str(error))
 
 
-def _mt5_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict | Refusal]]:
-    reader = csv.reader(lines)
-    for cells in reader:
-        if tuple(cell.strip() for cell in cells[: len(MT5_HEADER)]) == MT5_HEADER:
-            break
-    else:
-        raise FileError("no MetaTrader 5 positions header (Time, Position, …)")
-    for cells in reader:
-        line = reader.line_num
+def _after_header(
+    rows: Iterable[tuple[int, list[str]]], header: tuple[str, ...], name: str
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows after the first one that starts with `header`."""
+    rows = iter(rows)
+    for _, cells in rows:
+        if tuple(cell.strip() for cell in cells[: len(header)]) == header:
+            return rows
+    raise FileError(f"no {name} header ({', '.join(header[:3])}, …)")
+
+
+def _levels_and_ticket(row: dict[str, Any], ticket: str) -> dict | Refusal:
+    for level in ("stop_loss", "take_profit"):
+        if row.get(level) == 0:  # MetaTrader writes 0 for no level
+            del row[level]
+    closed = row.get("closed_at")
+    if closed is None:
+        return Refusal("no closing time")
+    row["ticket"] = f"{ticket}@{closed:%Y-%m-%dT%H:%M:%S}"
+    return row
+
+
+def _mt5_rows(
+    rows: Iterable[tuple[int, list[str]]],
+) -> Iterator[tuple[int, dict | Refusal]]:
+    for line, cells in _after_header(rows, MT5_HEADER, "MetaTrader 5 positions"):
+        if cells and cells[0].strip() in MT5_SECTIONS:
+            return  # the next section of the report
         if len(cells) < len(MT5_HEADER) or not cells[1].strip().isdigit():
             continue  # totals, blank lines, the next section of the report
         (opened, position, symbol, kind, volume, price, stop, target) = cells[:8]
@@ -202,21 +245,54 @@ def _mt5_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict | Refusal]]:
                     "gross_pnl": profit,
                 }
             )
-            fees = number(commission) or Decimal(0)
+            # A commission is charged as a negative amount; a rebate is positive.
+            row["fees"] = -(number(commission) or Decimal(0))
         except ValueError as error:
             yield line, Refusal(str(error))
             continue
-        # A commission is charged as a negative amount; a rebate is positive.
-        row["fees"] = -fees
-        for level in ("stop_loss", "take_profit"):
-            if row.get(level) == 0:  # MetaTrader writes 0 for no level
-                del row[level]
-        closed_key = row.get("closed_at")
-        if closed_key is None:
-            yield line, Refusal("no closing time")
+        yield line, _levels_and_ticket(row, position.strip())
+
+
+def _mt4_rows(
+    rows: Iterable[tuple[int, list[str]]],
+) -> Iterator[tuple[int, dict | Refusal]]:
+    for line, cells in _after_header(rows, MT4_HEADER, "MetaTrader 4 closed"):
+        if cells and cells[0].strip() in ("Open Trades:", "Working Orders:"):
+            return  # the next section of the statement
+        if len(cells) < len(MT4_HEADER) or not cells[0].strip().isdigit():
+            continue  # totals, blank lines
+        if cells[2].strip().lower() not in ("buy", "sell"):
+            continue  # balance, credit, a cancelled pending order: no trade
+        ticket, opened, kind, size, item, price, stop, target = cells[:8]
+        closed, exit_price, commission, taxes, swap, profit = cells[8:14]
+        try:
+            row = _typed(
+                {
+                    "pair": item,
+                    "direction": kind,
+                    "quantity": size,
+                    "entry_price": price,
+                    "stop_loss": stop,
+                    "take_profit": target,
+                    "opened_at": opened,
+                    "closed_at": closed,
+                    "exit_price": exit_price,
+                    "swap": swap,
+                    "gross_pnl": profit,
+                }
+            )
+            charges = (number(commission) or Decimal(0)) + (number(taxes) or 0)
+            row["fees"] = -charges
+        except ValueError as error:
+            yield line, Refusal(str(error))
             continue
-        row["ticket"] = f"{position.strip()}@{closed_key:%Y-%m-%dT%H:%M:%S}"
-        yield line, row
+        yield line, _levels_and_ticket(row, ticket.strip())
+
+
+def _csv_cells(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(lines)
+    for cells in reader:
+        yield reader.line_num, cells
 
 
 def read_rows(
@@ -226,5 +302,9 @@ def read_rows(
     if format == "csv":
         return _csv_rows(lines, mapping or {})
     if format == "mt5_csv":
-        return _mt5_rows(lines)
+        return _mt5_rows(_csv_cells(lines))
+    if format == "mt5_html":
+        return _mt5_rows(table_rows(lines))
+    if format == "mt4_html":
+        return _mt4_rows(table_rows(lines))
     raise FileError(f"format {format!r} is not supported yet")

@@ -107,6 +107,31 @@ def test_an_mt5_report_imports_partial_closes_as_entries(
     assert stats["total_fees"] == 15.4 and stats["total_swap"] == -13.15
 
 
+def test_metatrader_html_statements_import_once(
+    user, user_client, london, django_capture_on_commit_callbacks
+):
+    mt4 = run(
+        user_client, london, "mt4_statement.htm", "mt4_html",
+        django_capture_on_commit_callbacks,
+    )  # fmt: skip
+    assert (mt4["status"], mt4["created"], mt4["skipped"]) == ("done", 4, 0)
+    assert JournalEntry.objects.filter(broker_ticket__startswith="4100002").count() == 2
+    gold = JournalEntry.objects.get(pair="XAU/USD")
+    assert gold.pnl == Decimal("-2100") - 14
+    mt5 = run(
+        user_client, london, "mt5_report.html", "mt5_html",
+        django_capture_on_commit_callbacks,
+    )  # fmt: skip
+    # The report lists one gold position twice: the second is skipped.
+    assert (mt5["status"], mt5["created"], mt5["skipped"]) == ("done", 4, 1)
+    again = run(
+        user_client, london, "mt4_statement.htm", "mt4_html",
+        django_capture_on_commit_callbacks,
+    )  # fmt: skip
+    assert (again["created"], again["skipped"]) == (0, 4)
+    assert JournalEntry.objects.count() == 8
+
+
 def test_an_atomic_import_with_a_refused_row_writes_nothing(
     user, user_client, london, django_capture_on_commit_callbacks
 ):
@@ -154,7 +179,7 @@ def test_a_file_missing_a_column_fails_with_the_reason(
     "fields, name",
     [
         ({"format": "xlsx"}, "format"),
-        ({"format": "mt4_html"}, "format"),
+        ({"format": "ibkr_flex_csv"}, "format"),
         ({"mapping": "{not json"}, "mapping"),
         ({"mapping": "[1]"}, "mapping"),
         ({"account": 0}, "account"),

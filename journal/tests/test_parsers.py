@@ -127,3 +127,49 @@ def test_an_mt5_positions_report_with_partial_closes():
 def test_a_file_that_is_no_mt5_report_is_a_file_error():
     with pytest.raises(FileError):
         rows("generic.csv", "mt5_csv")
+
+
+def test_an_mt5_html_report_reads_as_its_csv_does():
+    html = rows("mt5_report.html", "mt5_html")
+    csv_rows = [row for _, row in rows("mt5_positions.csv", "mt5_csv")]
+    found = [row for _, row in html]
+    # The same positions (the HTML repeats the gold one: a duplicated ticket, for
+    # the importer to skip); a BOM, colspans and no-break-space thousands.
+    assert found[:3] == csv_rows[:3] and found[4] == csv_rows[3]
+    assert found[3] == found[2]
+    assert len(found) == 5  # the Orders table after it is not read as positions
+
+
+def test_an_mt4_statement_reads_closed_trades_only():
+    found = rows("mt4_statement.htm", "mt4_html")
+    tickets = [row["ticket"] for _, row in found]
+    # No balance row, no cancelled order, nothing from Open Trades.
+    assert tickets == [
+        "41000010@2026-01-05T12:00:00",
+        "41000020@2026-01-06T11:00:00",
+        "41000021@2026-01-07T15:00:00",
+        "41000040@2026-01-08T16:00:00",
+    ]
+    eur, first_part, rest, gold = (row for _, row in found)
+    assert (eur["pair"], eur["direction"], eur["quantity"]) == ("EUR/USD", "buy", D(1))
+    assert "take_profit" not in eur and eur["stop_loss"] == D("1.095")
+    assert (eur["fees"], eur["gross_pnl"]) == (D(7), D(500))
+    # A partial close: two tickets; commission and taxes are both fees.
+    assert (first_part["fees"], first_part["swap"]) == (D("4.0"), D("-1.2"))
+    assert rest["quantity"] == D("0.5") and rest["fees"] == D("3.5")
+    assert first_part["opened_at"] == datetime(2026, 1, 6, 9, 0)
+    assert (gold["entry_price"], gold["gross_pnl"]) == (D("2650.50"), D("-2100"))
+
+
+def test_an_html_file_without_the_table_is_a_file_error():
+    with pytest.raises(FileError, match="MetaTrader 4"):
+        rows("mt5_report.html", "mt4_html")
+    with pytest.raises(FileError, match="MetaTrader 5"):
+        rows("mt4_statement.htm", "mt5_html")
+
+
+def test_html_tables_stream_a_row_split_over_lines_and_entities():
+    from journal.html_tables import table_rows
+
+    lines = ["<table><tr><td>a &amp;", " b</td><td colspan=2>c</td>", "<td>d</tr>"]
+    assert list(table_rows(lines)) == [(1, ["a & b", "c", "", "d"])]
