@@ -9,8 +9,7 @@ from .models import Import
 from .parsers import FORMATS
 from .serializers import AccountField
 
-IMPORT_FORMATS = ("mt4_html", "mt5_html", "mt5_csv", "ibkr_flex_csv", "csv")
-READ_FORMATS = FORMATS  # journal.parsers reads these so far
+IMPORT_FORMATS = FORMATS  # the formats journal.parsers reads
 
 
 class ImportCreateSerializer(serializers.Serializer):
@@ -24,13 +23,6 @@ class ImportCreateSerializer(serializers.Serializer):
     atomic = serializers.BooleanField(
         default=True, help_text="true: any refused row writes nothing."
     )
-
-    def validate_format(self, value: str) -> str:
-        if value not in READ_FORMATS:
-            raise serializers.ValidationError(
-                f"{value} is not supported yet; use one of {', '.join(READ_FORMATS)}."
-            )
-        return value
 
     def validate_mapping(self, value: Any) -> dict[str, str]:
         if isinstance(value, str):  # a multipart field arrives as text

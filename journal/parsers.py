@@ -13,7 +13,9 @@ close is a row of its own, whose broker ticket is the position id and its closin
 time); `mt4_html` (MetaTrader 4's account statement: the Closed Transactions table;
 balance, credit and cancelled-order rows are not trades and are passed over; a
 partial close leaves the rest under a new ticket, so every row is one closed
-trade; taxes count as fees). Numbers may carry thousands separators.
+trade; taxes count as fees); `ibkr_flex_csv` (Interactive Brokers' Flex query
+trades: executions matched first in, first out into entries, journal.ibkr).
+Numbers may carry thousands separators.
 """
 
 import csv
@@ -25,8 +27,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .html_tables import table_rows
+from .ibkr import flex_rows
 
-FORMATS = ("csv", "mt5_csv", "mt5_html", "mt4_html")
+FORMATS = ("csv", "mt5_csv", "mt5_html", "mt4_html", "ibkr_flex_csv")
 # Our fields a csv mapping may name, and those a row needs.
 CSV_FIELDS = (
     "ticket",
@@ -289,6 +292,14 @@ def _mt4_rows(
         yield line, _levels_and_ticket(row, ticket.strip())
 
 
+def _flex_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict | Refusal]]:
+    try:
+        for line, found in flex_rows(lines, number):
+            yield line, Refusal(found) if isinstance(found, str) else found
+    except ValueError as error:  # no header at all
+        raise FileError(str(error)) from None
+
+
 def _csv_cells(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(lines)
     for cells in reader:
@@ -307,4 +318,6 @@ def read_rows(
         return _mt5_rows(table_rows(lines))
     if format == "mt4_html":
         return _mt4_rows(table_rows(lines))
+    if format == "ibkr_flex_csv":
+        return _flex_rows(lines)
     raise FileError(f"format {format!r} is not supported yet")

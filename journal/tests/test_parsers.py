@@ -173,3 +173,34 @@ def test_html_tables_stream_a_row_split_over_lines_and_entities():
 
     lines = ["<table><tr><td>a &amp;", " b</td><td colspan=2>c</td>", "<td>d</tr>"]
     assert list(table_rows(lines)) == [(1, ["a & b", "c", "", "d"])]
+
+
+def test_an_ibkr_flex_query_pairs_executions_first_in_first_out():
+    found = rows("ibkr_flex.csv", "ibkr_flex_csv")
+    entries = [(line, row) for line, row in found if isinstance(row, dict)]
+    refused = [(line, row.reason) for line, row in found if isinstance(row, Refusal)]
+    assert [line for line, _ in entries] == [4, 7, 8, 9]
+    first, rest, yen, again = (row for _, row in entries)
+    # 15,000 closed over two opening fills: 10,000 at 1.10000 and 5,000 at 1.10020.
+    assert first["ticket"] == "1003" and first["direction"] == "buy"
+    assert first["entry_price"] == D("1.10006667")  # 16,501 / 15,000, 8 places
+    assert first["opened_at"] == datetime(2026, 1, 5, 10, 0)
+    assert first["gross_pnl"] == D(74)  # 16,575 − 16,501
+    assert first["fees"] == D(6)  # 3 of its own, 2 + 1 of the lots consumed
+    assert (rest["entry_price"], rest["gross_pnl"], rest["fees"]) == (
+        D("1.1002"), D(14), D(2),
+    )  # fmt: skip
+    # A short USD/JPY: 10,000 JPY of profit at 0.0067 is 67 USD; the commission
+    # was charged in USD already.
+    assert (yen["direction"], yen["pair"]) == ("sell", "USD/JPY")
+    assert (yen["gross_pnl"], yen["fees"]) == (D(67), D(4))
+    assert again == yen  # a repeated TradeID: the same entry, for the importer
+    assert refused == [
+        (10, "not a currency pair: AAPL (STK)"),
+        (11, "closes 1000 GBP/USD but only 0 were opened in the file"),
+    ]
+
+
+def test_a_file_without_a_flex_header_is_a_file_error():
+    with pytest.raises(FileError, match="Flex"):
+        rows("generic.csv", "ibkr_flex_csv")
