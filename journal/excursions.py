@@ -154,16 +154,24 @@ def excursions_compute(entries: QuerySet) -> dict[int, Excursion | None]:
 def excursions_fill(*, ids: Iterable[int]) -> dict[int, Excursion | None]:
     """Compute and store the excursions of these entries (open ones get null), in
     batches, in the caller's transaction (journal.services.entries_excursions_fill
-    invalidates the owners' answers); returns them by id."""
+    invalidates the owners' answers); returns them by id. Only rows whose
+    excursions change are written: an import of entries no candles cover writes
+    nothing."""
     ids = sorted(set(ids))
     stored: dict[int, Excursion | None] = {}
     for start in range(0, len(ids), FILL_BATCH):
         batch = ids[start : start + FILL_BATCH]
-        found = excursions_compute(JournalEntry.objects.filter(id__in=batch))
-        rows = [JournalEntry(id=pk) for pk in batch]
-        for row in rows:
-            value = stored[row.id] = found.get(row.id)
-            row.mae_pips = value.mae_pips if value else None
-            row.mfe_pips = value.mfe_pips if value else None
+        entries = JournalEntry.objects.filter(id__in=batch)
+        found = excursions_compute(entries)
+        stored.update((pk, found.get(pk)) for pk in batch)
+        rows = [
+            JournalEntry(id=pk, mae_pips=value.mae_pips, mfe_pips=value.mfe_pips)
+            for pk, value in found.items()
+            if value is not None
+        ]
         JournalEntry.objects.bulk_update(rows, ["mae_pips", "mfe_pips"])
+        gone = entries.filter(mfe_pips__isnull=False).exclude(
+            id__in=[row.id for row in rows]
+        )
+        gone.update(mae_pips=None, mfe_pips=None)
     return stored
