@@ -37,6 +37,10 @@ ENTRY = {
     "pnl": 42.5,
     "pips": 50.0,
     "r_multiple": 1.0,
+    "mae_pips": 12.0,
+    "mfe_pips": 64.0,
+    "mae_r": 0.24,
+    "mfe_r": 1.28,
     "outcome": "win",
     "created_at": "2026-01-05T12:01:10Z",
     "updated_at": "2026-01-05T12:01:10Z",
@@ -142,9 +146,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "responses": {
             "200": "id,account,signal,pair,direction,entry_price,exit_price,stop_loss,"
             "take_profit,quantity,opened_at,closed_at,fees,swap,gross_pnl,pnl,pips,"
-            "r_multiple,outcome,setup,tags,notes,created_at,updated_at\r\n"
+            "r_multiple,mae_pips,mfe_pips,outcome,setup,tags,notes,created_at,"
+            "updated_at\r\n"
             "311,7,4182,EUR/USD,buy,1.1,1.105,1.095,1.11,10000,2026-01-05T10:00:00Z,"
-            "2026-01-05T12:00:00Z,7,-0.5,50,42.5,50,1,win,breakout,"
+            "2026-01-05T12:00:00Z,7,-0.5,50,42.5,50,1,12,64,win,breakout,"
             '"a grade,london open",textbook,2026-01-05T12:01:10Z,'
             "2026-01-05T12:01:10Z\r\n"
         }

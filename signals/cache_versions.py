@@ -102,9 +102,7 @@ def answer_versions(path: str, query: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(pair_version(pair) for pair in sorted(pairs))
     column, values = cells
     return tuple(
-        cell_version(pair, column, value)
-        for pair in sorted(pairs)
-        for value in values
+        cell_version(pair, column, value) for pair in sorted(pairs) for value in values
     )
 
 

@@ -223,7 +223,12 @@ READ_PATHS = (
 pair = st.sampled_from(PAIRS)
 nth = st.integers(0, 20)
 # (status, outcome) a write may set: every cell of both columns gets entered and left.
-STATES = (("active", None), ("closed", "win"), ("closed", "loss"), ("expired", None))
+STATES = (
+    ("active", "pending"),
+    ("closed", "win"),
+    ("closed", "loss"),
+    ("expired", "breakeven"),
+)
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("create"), pair),
