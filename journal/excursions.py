@@ -119,44 +119,45 @@ def _covers(row: dict[str, Any], timeframe: str) -> bool:
     return row["first"] <= row["opened_at"] and row["last"] + reach > row["closed_at"]
 
 
-def excursions_compute(entries: QuerySet) -> dict[int, Excursion | None]:
-    """The excursions of the closed entries among `entries` (None: not covered)."""
+def excursions_compute(entries: QuerySet) -> dict[int, Excursion]:
+    """The excursions of the closed entries among `entries` that stored candles
+    cover, by id (an entry left out is not covered). One query for the
+    timeframes stored for their pairs, and one per timeframe tried."""
     closed = entries.filter(closed_at__isnull=False, pips__isnull=False).order_by()
-    pairs = set(closed.values_list("pair", flat=True).distinct())
     stored = (
-        Candle.objects.filter(pair__in=pairs)
+        Candle.objects.filter(pair__in=closed.values("pair"))
         .order_by()
         .values_list("timeframe", flat=True)
         .distinct()
     )
-    timeframes = sorted(set(stored), key=TIMEFRAME_SECONDS.__getitem__)
-    found: dict[int, Excursion | None] = dict.fromkeys(
-        closed.values_list("id", flat=True)
-    )
+    found: dict[int, Excursion] = {}
     pending = closed
-    for timeframe in timeframes:
-        if not any(value is None for value in found.values()):
-            break
-        for row in _extremes(pending, timeframe):
-            if found[row["id"]] is None and _covers(row, timeframe):
-                found[row["id"]] = excursion(
-                    direction=row["direction"],
-                    entry_price=row["entry_price"],
-                    pips=row["pips"],
-                    high=row["hi"],
-                    low=row["lo"],
-                    pip=pip_size(row["pair"], settings.PIP_SIZES),
-                )
-        pending = closed.filter(id__in=[k for k, v in found.items() if v is None])
+    for timeframe in sorted(set(stored), key=TIMEFRAME_SECONDS.__getitem__):
+        rows = _extremes(pending, timeframe)
+        covered = [row for row in rows if _covers(row, timeframe)]
+        for row in covered:
+            found[row["id"]] = excursion(
+                direction=row["direction"],
+                entry_price=row["entry_price"],
+                pips=row["pips"],
+                high=row["hi"],
+                low=row["lo"],
+                pip=pip_size(row["pair"], settings.PIP_SIZES),
+            )
+        if len(covered) == len(rows):
+            break  # every entry left is covered
+        pending = closed.exclude(id__in=list(found))
     return found
 
 
-def excursions_fill(*, ids: Iterable[int]) -> dict[int, Excursion | None]:
+def excursions_fill(
+    *, ids: Iterable[int], new: bool = False
+) -> dict[int, Excursion | None]:
     """Compute and store the excursions of these entries (open ones get null), in
     batches, in the caller's transaction (journal.services.entries_excursions_fill
     invalidates the owners' answers); returns them by id. Only rows whose
-    excursions change are written: an import of entries no candles cover writes
-    nothing."""
+    excursions change are written (`new`: entries just created, which have none
+    to clear): an import of entries no candles cover writes nothing."""
     ids = sorted(set(ids))
     stored: dict[int, Excursion | None] = {}
     for start in range(0, len(ids), FILL_BATCH):
@@ -169,9 +170,11 @@ def excursions_fill(*, ids: Iterable[int]) -> dict[int, Excursion | None]:
             for pk, value in found.items()
             if value is not None
         ]
-        JournalEntry.objects.bulk_update(rows, ["mae_pips", "mfe_pips"])
-        gone = entries.filter(mfe_pips__isnull=False).exclude(
-            id__in=[row.id for row in rows]
-        )
-        gone.update(mae_pips=None, mfe_pips=None)
+        if rows:
+            JournalEntry.objects.bulk_update(rows, ["mae_pips", "mfe_pips"])
+        if not new:
+            gone = entries.filter(mfe_pips__isnull=False).exclude(
+                id__in=[row.id for row in rows]
+            )
+            gone.update(mae_pips=None, mfe_pips=None)
     return stored

@@ -222,16 +222,18 @@ def entries_excursions_fill(*, ids: Iterable[int]) -> int:
     return sum(value is not None for value in found.values())
 
 
-def _excursions_after(entries: list[JournalEntry]) -> None:
-    """The excursions of written entries: inline for a few (on the instances
-    too), else in the background once the write commits."""
+def _excursions_after(entries: list[JournalEntry], *, new: bool = False) -> None:
+    """The excursions of written entries (`new`: just created): inline for a few
+    (on the instances too), else in the background once the write commits."""
+    if not entries:
+        return
     if len(entries) > EXCURSIONS_INLINE:
         from .tasks import journal_excursions
 
         ids = [entry.pk for entry in entries if entry.closed_at]
         transaction.on_commit(partial(journal_excursions.delay, ids))
         return
-    found = excursions_fill(ids=[entry.pk for entry in entries])
+    found = excursions_fill(ids=[entry.pk for entry in entries], new=new)
     for entry in entries:
         value = found.get(entry.pk)
         entry.mae_pips = value.mae_pips if value else None
@@ -270,7 +272,7 @@ def entries_bulk_create(
         ]
         _tags_link(owner_id=owner_id, tagged=tagged, replace=False)
         rollup_refresh(owner_id=owner_id, touched=map(_touched, created))
-        _excursions_after([entry for entry in created if entry.closed_at])
+        _excursions_after([e for e in created if e.closed_at], new=True)
         journal_bump_after_commit([owner_id])
     return created
 
