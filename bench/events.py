@@ -98,13 +98,19 @@ def server_rss(server: subprocess.Popen) -> int:
     return sum(child.memory_info().rss for child in process.children())
 
 
-def writer_main(rate: int, seconds: int) -> None:
+def writer_main(rate: int, seconds: int, offset: int) -> None:
     """The load generator's process (--writer): create one signal a transaction at
-    `rate`/s and print each one's id and commit time."""
+    `rate`/s and print each one's id and commit time. Its timestamps start
+    `offset` hours in, clear of every other writer's."""
+    import itertools
+
     import django
 
     django.setup()
+    from bench import events_writers
     from signals import services
+
+    events_writers._hour = itertools.count(offset)
 
     interval, next_at = 1 / rate, time.monotonic()
     for _ in range(rate * seconds):
@@ -156,12 +162,14 @@ async def live_run(
 
     writer = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--writer", str(rate), "--seconds", str(seconds),
+        "--writer-offset", str(10**6 * (2 if batch else 1)),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     async for line in writer.stdout:
         pk, at = line.split()
         commits[int(pk)] = float(at)
-    await writer.wait()
+    if await writer.wait():
+        raise RuntimeError(f"the writer process failed ({writer.returncode})")
     # Let the last events arrive (bounded).
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -299,9 +307,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--replay", type=int, default=100000)
     parser.add_argument("--writer", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--writer-offset", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.writer:
-        writer_main(options.writer, options.seconds)
+        writer_main(options.writer, options.seconds, options.writer_offset)
         return
     base_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
     url, name = make_database(base_url)

@@ -113,9 +113,14 @@ def _chunk_import(job: Import, chunk: list[tuple[int, Any]], seen: set) -> None:
     tickets = [row["ticket"] for _, row in rows if row.get("ticket")]
     known = set(entries.filter(broker_ticket__in=tickets).values_list("broker_ticket"))
     seen |= {("ticket", ticket) for (ticket,) in known}
-    opened = [row["opened_at"] for _, row in rows if row.get("opened_at")]
-    stored = entries.filter(broker_ticket="", opened_at__in=opened).only(*KEY)
-    seen |= {("key", _key(entry)) for entry in stored}
+    # Rows without a ticket are matched on their content, among the account's
+    # entries without one (none when every row has a ticket: no query then).
+    opened = [
+        r["opened_at"] for _, r in rows if r.get("opened_at") and not r.get("ticket")
+    ]
+    if opened:
+        stored = entries.filter(broker_ticket="", opened_at__in=opened).only(*KEY)
+        seen |= {("key", _key(entry)) for entry in stored}
     fresh = []
     for line, row in rows:
         ticket = row.pop("ticket", "")
