@@ -176,6 +176,19 @@ def _list_scenarios(p: Paths, s: Scale) -> list[Scenario]:
             note="ENABLE_CACHE=true, warm; floor: the same bytes from Redis",
         ),
         Scenario(
+            "list100_cached_creates",
+            f"the same with {WRITES_PER_SECOND} signals/s created",
+            [Kind(1, p.lists)],
+            [],
+            c,
+            d,
+            cache=True,
+            note=f"POST /api/signals/ {WRITES_PER_SECOND}/s, `active`, new "
+            "timestamps, half in EUR/USD, half over the other pairs; ratio: ÷ the "
+            "cached row's req/s (same load, no writes); misses per invalidation: "
+            "the response cache's misses ÷ the answers the writes evicted",
+        ),
+        Scenario(
             "list500",
             "list 500 signals, filtered by pair",
             [Kind(1, p.list500)],

@@ -30,7 +30,10 @@ from bench.servers import (
     post,
     server_variants,
 )
-from bench.write_stream import WRITERS, cache_counters, write_stream
+from bench.write_stream import WRITERS, cache_counters, create_stream, write_stream
+
+# Rows measured under a write stream, and the row of the same load without it.
+UNDER_WRITES = {"mixed_writes": "mixed_hot", "list100_cached_creates": "list100_cached"}
 
 
 class HttpPhases:
@@ -39,6 +42,7 @@ class HttpPhases:
         self.data = data
         self.results = results
         self.scale = results.scale
+        self.with_singles = True  # bulk create and generation, timed once each
 
     def measure(self, port: int, scenario: Scenario, floor: bool) -> Result:
         """A warm-up, then the scenario's run, then a wait for the server to settle."""
@@ -217,7 +221,7 @@ class HttpPhases:
                     if scenario.key == "journal_stats" and self.data.journal_missing:
                         row.skipped = self.data.journal_missing
                         continue
-                    if scenario.key == "mixed_writes":
+                    if scenario.key in UNDER_WRITES:
                         self.measure_under_writes(scenario, row)
                         continue
                     if cache:
@@ -227,21 +231,25 @@ class HttpPhases:
                         time.sleep(3)
                         self.results.pg.after = self.web_connections()
                     row.floor = self.measure(FLOOR_PORT, scenario, floor=True)
-                if not cache:
+                if not cache and self.with_singles:
                     self.single_requests()
 
     def measure_under_writes(self, scenario: Scenario, row: Row) -> None:
-        """The scenario while a thread PATCHes random signals of its detail ids at
-        WRITES_PER_SECOND; compared with mixed_hot (the same load without writes),
-        with the response cache's hit rate over the run."""
-        detail = next(kind for kind in scenario.kinds if kind.fmt)
+        """The scenario while threads write at WRITES_PER_SECOND (mixed_writes:
+        PATCH random signals of its detail ids; list100_cached_creates: POST new
+        signals), compared with the same load without writes (UNDER_WRITES), with
+        the response cache's hit rate and misses per evicted answer over the run."""
         token = self.data.staff_token
         before = cache_counters(token)
-        stop, done = threading.Event(), {"writes": 0, "write_errors": 0}
+        stop = threading.Event()
+        done = {"writes": 0, "write_errors": 0, "evicting": 0}
+        if scenario.key == "list100_cached_creates":
+            target, args = create_stream, (token, dataset.PAIR_NAMES)
+        else:
+            detail = next(kind for kind in scenario.kinds if kind.fmt)
+            target, args = write_stream, (token, detail.lo, detail.hi)
         writers = [
-            threading.Thread(
-                target=write_stream, args=(token, detail.lo, detail.hi, stop, done, n)
-            )
+            threading.Thread(target=target, args=(*args, stop, done, n))
             for n in range(WRITERS)
         ]
         for writer in writers:
@@ -255,9 +263,12 @@ class HttpPhases:
                 writer.join()
         after = cache_counters(token)
         hits, misses = (after[k] - before[k] for k in ("hits", "misses"))
-        baseline = next(r for r in self.results.rows if r.scenario.key == "mixed_hot")
+        baseline_key = UNDER_WRITES[scenario.key]
+        baseline = next(r for r in self.results.rows if r.scenario.key == baseline_key)
+        evicting = done.pop("evicting")
         row.extra = {
             **done,
+            "misses_per_invalidation": misses / evicting if evicting else None,
             "writes_per_second": round(
                 done["writes"] / (time.monotonic() - started), 1
             ),

@@ -200,6 +200,7 @@ def _measured(row: Row) -> dict[str, Any]:
         "p99_ms": row.app.p99_ms,
         "floor_p99_ms": row.floor.p99_ms if row.floor else None,
         "hit_rate": row.extra.get("hit_rate"),
+        "misses_per_invalidation": row.extra.get("misses_per_invalidation"),
     }
 
 

@@ -50,15 +50,17 @@ from bench.servers import (  # noqa: E402
     run_with_deadline,
 )
 
+ONLY_HEADING = "## HTTP benchmark, selected rows (bench/run.py --only)"
 FULL = Scale(1_000_000, 2_000, 100_000, 20, 60, 15, 3, 3, 3, 10_000, 60)
 QUICK = Scale(100_000, 1_000, 10_000, 4, 8, 4, 1, 1, 1, 10_000, 20)
 
 
 class HttpBench:
-    def __init__(self, scale: Scale, quick: bool) -> None:
+    def __init__(self, scale: Scale, quick: bool, only: list[str] | None) -> None:
         self.harness = Harness()
         self.scale = scale
         self.quick = quick
+        self.only = only
 
     def execute(self, write: bool, skip_servers: bool) -> str:
         harness, scale = self.harness, self.scale
@@ -78,11 +80,14 @@ class HttpBench:
             data.journal_missing = "not measured: journal app missing"
         paths = floor_spec_record(harness, data, scale)
         scenarios = scenarios_build(paths, data, scale)
+        if self.only:
+            scenarios = [sc for sc in scenarios if sc.key in self.only]
         results = HttpResults(
             scale, self.quick, harness.started, load_seconds=data.load_seconds
         )
         phases = HttpPhases(harness, data, results)
-        if not skip_servers:
+        phases.with_singles = not self.only
+        if not (skip_servers or self.only):
             phases.compare_servers({scenario.key: scenario for scenario in scenarios})
         for scenario in scenarios:
             phases.row(scenario)  # the table keeps the order above
@@ -97,9 +102,21 @@ class HttpBench:
         )
         text = http_report(results, lines)
         print("\n" + text)
+        heading, rows = HEADING, http_rows(results)
+        if self.only:  # a section of its own, beside the full run's
+            heading = ONLY_HEADING
+            text = text.replace(HEADING, heading, 1).replace(
+                "bench/run.py`", f"bench/run.py --only {','.join(self.only)}`", 1
+            )
+            owner, full = heading.lstrip("# "), HEADING.lstrip("# ")
+            rows = [
+                {**row, "section": row["section"].replace(full, owner, 1)}
+                for row in rows
+                if "Database connections" not in row["section"]
+            ]
         if write:
-            write_section(ROOT / "BENCHMARKS.md", text, HEADING)
-            write_results(ROOT / "BENCHMARKS.json", HEADING, http_rows(results))
+            write_section(ROOT / "BENCHMARKS.md", text, heading)
+            write_results(ROOT / "BENCHMARKS.json", heading, rows)
             harness.log("BENCHMARKS.md and BENCHMARKS.json updated")
         return text
 
@@ -116,10 +133,16 @@ def main() -> None:
         help="print only, leave BENCHMARKS.md and .json",
     )
     parser.add_argument("--max-minutes", type=int, help="deadline of the whole run")
+    parser.add_argument(
+        "--only",
+        help="comma-separated scenario keys (bench/endpoints.py); written under "
+        f'"{ONLY_HEADING}", the full run\'s section kept',
+    )
     args = parser.parse_args()
     scale = QUICK if args.quick else FULL
+    only = args.only.split(",") if args.only else None
     run_with_deadline(
-        HttpBench(scale, args.quick),
+        HttpBench(scale, args.quick, only),
         args.max_minutes or scale.minutes,
         write=not args.no_write,
         skip_servers=args.skip_servers,

@@ -24,6 +24,57 @@ def cache_counters(token: str) -> dict[str, int]:
         return json.loads(response.read())["cache"]
 
 
+def create_stream(
+    token: str, pairs: list[str], stop: threading.Event, done: dict[str, int], n: int
+) -> None:
+    """POST a new `active` signal WRITES_PER_SECOND / WRITERS times a second, every
+    other one in pairs[0] and the rest over the other pairs, each at a timestamp
+    no other writer uses (hours after 2100, by writer)."""
+    connection = http.client.HTTPConnection(HOST, APP_PORT, timeout=30)
+    headers = {
+        "Authorization": f"Token {token}",
+        "Content-Type": "application/json",
+    }
+    interval, due, count = WRITERS / WRITES_PER_SECOND, time.monotonic(), 0
+    while not stop.is_set():
+        pair = pairs[0] if count % 2 == 0 else pairs[1 + count // 2 % (len(pairs) - 1)]
+        hour = count * WRITERS + n
+        body = json.dumps(
+            {
+                "pair": pair,
+                "timeframe": "1h",
+                "direction": "buy",
+                "entry_price": "100.0",
+                "stop_loss": "99.0",
+                "take_profit": "102.0",
+                "confidence": 60,
+                "timestamp": _hour_stamp(hour),
+            }
+        )
+        count += 1
+        try:
+            connection.request("POST", "/api/signals/", body, headers)
+            response = connection.getresponse()
+            response.read()
+            ok = response.status == 201
+            done["writes" if ok else "write_errors"] += 1
+            if ok:
+                done["evicting"] += 1  # each evicts one read URL: its pair's active
+        except OSError:
+            done["write_errors"] += 1
+            connection.close()
+        due += interval
+        stop.wait(max(0.0, due - time.monotonic()))
+    connection.close()
+
+
+def _hour_stamp(hour: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    at = datetime(2100, 1, 1, tzinfo=UTC) + timedelta(hours=hour)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def write_stream(
     token: str, lo: int, hi: int, stop: threading.Event, done: dict[str, int], n: int
 ) -> None:
