@@ -29,12 +29,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Max, Min, OuterRef, QuerySet, Subquery
 
 from core.vocabulary import TIMEFRAME_SECONDS
 from market.models import Candle
 from market.pricing import pip_size
 
+from .cache_versions import journal_bump_after_commit
 from .models import JournalEntry
 from .trade import PIPS_PLACES
 
@@ -178,3 +180,14 @@ def excursions_fill(
             )
             gone.update(mae_pips=None, mfe_pips=None)
     return stored
+
+
+def entries_excursions_fill(*, ids: Iterable[int]) -> int:
+    """Compute and store the excursions of these entries in one transaction;
+    returns how many got excursions. Their owners' answers are invalidated."""
+    ids = list(ids)
+    with transaction.atomic():
+        found = excursions_fill(ids=ids)
+        owners = JournalEntry.objects.filter(id__in=ids).values_list("owner_id")
+        journal_bump_after_commit({owner for (owner,) in owners.distinct()})
+    return sum(value is not None for value in found.values())

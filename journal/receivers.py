@@ -7,8 +7,8 @@ from django.dispatch import receiver
 from signals.models import Signal
 from signals.services import signals_deleting
 
+from .cache_versions import journal_bump_after_commit
 from .models import JournalEntry
-from .services import journal_bump_after_commit
 
 
 @receiver(signals_deleting, sender=Signal)

@@ -9,7 +9,6 @@ journal answers once it commits.
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -18,12 +17,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from api.caching import cache_bump
 from core.batch_sql import bulk_batch_size
 from core.validators import decimal_fits
 from market.pricing import pip_size
 from signals.models import Signal
 
+from .cache_versions import journal_bump_after_commit
 from .excursions import excursions_fill
 from .models import Account, JournalEntry, Tag
 from .rollup import (
@@ -37,17 +36,6 @@ from .trade import derive, gross_from_net
 
 DERIVED_FIELDS = ("gross_pnl", "pnl", "pips", "r_multiple", "outcome", "pnl_manual")
 logger = logging.getLogger(__name__)
-
-
-def journal_namespace(user_id: int) -> str:
-    """The response cache's namespace of one user's journal answers."""
-    return f"journal:{user_id}"
-
-
-def journal_bump_after_commit(owner_ids: Iterable[int]) -> None:
-    """Invalidate these owners' cached journal answers once the write commits."""
-    for owner_id in set(owner_ids):
-        transaction.on_commit(partial(cache_bump, journal_namespace(owner_id)))
 
 
 # An entry created with a signal takes these from it unless the client gives them.
@@ -206,32 +194,10 @@ def _touched(entry: JournalEntry) -> Touched:
     return (entry.pair, entry.closed_at, entry.pk)
 
 
-# Entries a write computes the excursions of inline; a larger write (an import)
-# leaves them to the journal.excursions task after its commit.
-EXCURSIONS_INLINE = 100
-
-
-def entries_excursions_fill(*, ids: Iterable[int]) -> int:
-    """Compute and store the excursions of these entries (journal.excursions);
-    returns how many got excursions. Their owners' answers are invalidated."""
-    ids = list(ids)
-    with transaction.atomic():
-        found = excursions_fill(ids=ids)
-        owners = JournalEntry.objects.filter(id__in=ids).values_list("owner_id")
-        journal_bump_after_commit({owner for (owner,) in owners.distinct()})
-    return sum(value is not None for value in found.values())
-
-
 def _excursions_after(entries: list[JournalEntry], *, new: bool = False) -> None:
-    """The excursions of written entries (`new`: just created): inline for a few
-    (on the instances too), else in the background once the write commits."""
+    """Compute the excursions of written entries (`new`: just created), on the
+    instances too. An import runs in a task already, so it is done there."""
     if not entries:
-        return
-    if len(entries) > EXCURSIONS_INLINE:
-        from .tasks import journal_excursions
-
-        ids = [entry.pk for entry in entries if entry.closed_at]
-        transaction.on_commit(partial(journal_excursions.delay, ids))
         return
     found = excursions_fill(ids=[entry.pk for entry in entries], new=new)
     for entry in entries:

@@ -24,6 +24,7 @@ from api.errors import conflict
 from api.pagination import PagePagination
 
 from . import services
+from .cache_versions import journal_namespace
 from .exports import export_lines
 from .filters import JournalEntryFilter, JournalStatsFilter
 from .import_serializers import (
@@ -38,7 +39,6 @@ from .serializers import (
     JournalEntrySerializer,
     JournalStatsSerializer,
 )
-from .services import journal_namespace
 
 
 def own_namespace(request: Request) -> str:

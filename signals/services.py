@@ -387,13 +387,9 @@ def signals_rollup_rebuild() -> int:
     with transaction.atomic():
         # Any stats answer may change: unfiltered, and of every cell counted
         # before or after (a stale row may name a pair without signals).
-        counted = SignalRollup.objects.order_by().distinct()
-        cells = {  # the rollup has no strategy column, nor a null outcome
-            Cell(pair, status, outcome or None, timeframe, None)
-            for pair, status, outcome, timeframe in counted.values_list(
-                "pair", "status", "outcome", "timeframe"
-            )
-        }
+        fields = ("pair", "status", "outcome", "timeframe")  # no strategy column
+        counted = SignalRollup.objects.order_by().distinct().values_list(*fields)
+        cells = {Cell(p, s, o or None, tf, None) for p, s, o, tf in counted}
         rows = rollup_rebuild()
         stored = Signal.objects.order_by().distinct().values_list(*CELL_FIELDS)
         cells.update(Cell(*cell) for cell in stored)

@@ -3,12 +3,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from journal.excursions import entries_excursions_fill
 from journal.models import JournalEntry
-from journal.services import (
-    entries_excursions_fill,
-    entries_recompute,
-    stats_rebuild,
-)
+from journal.services import entries_recompute, stats_rebuild
 
 
 class Command(BaseCommand):
