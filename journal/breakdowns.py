@@ -119,7 +119,9 @@ def _statement(base: str, vendor: str, model: Any) -> str:
     tag_table = model.tags.field.related_model._meta.db_table
     sums = _aggregates(vendor)
     text, number = "CAST(NULL AS VARCHAR(40))", "CAST(NULL AS INTEGER)"
-    inline = "NOT MATERIALIZED " if vendor == "postgresql" else ""
+    # Computed once for the eight branches (inlined, each recomputed the time-zone
+    # extracts of every row: 2x slower at 100,000 entries).
+    inline = "MATERIALIZED " if vendor == "postgresql" else ""
     r_bucket = (
         f"CASE WHEN r < {R_LOW * R_WIDTH} THEN {R_LOW - 1}"
         f" WHEN r >= {R_HIGH * R_WIDTH} THEN {R_HIGH}"
