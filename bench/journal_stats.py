@@ -5,8 +5,8 @@
 Creates N (default 100,000) journal entries for one user with bulk_create, rebuilds
 the owner's maintained statistics (journal.rollup: the load bypassed the services),
 runs ANALYZE, then times, uncached (the queryset method itself):
-- new: `JournalEntry.objects.for_owner(user).stats()`, the totals answered from the rollup and
-  the running columns;
+- new: `JournalEntry.objects.for_owner(user).stats()`, the totals answered from the
+  rollup and the running columns, then the breakdowns' statement;
 - old: the same with a no-op filter (`id >= 0`), which takes the window-function
   statements every filtered request still runs;
 and, as a floor, the same rows' plain `SELECT count(*), sum(pnl) … WHERE owner_id = …`.

@@ -222,6 +222,29 @@ def _levels_and_ticket(row: dict[str, Any], ticket: str) -> dict | Refusal:
     return row
 
 
+# Where each of our fields stands in a MetaTrader row, the columns charged as fees
+# (commission, taxes: negative amounts; a rebate is positive) and the ticket's.
+MT5_COLUMNS = {"opened_at": 0, "pair": 2, "direction": 3, "quantity": 4,
+               "entry_price": 5, "stop_loss": 6, "take_profit": 7, "closed_at": 8,
+               "exit_price": 9, "swap": 11, "gross_pnl": 12}  # fmt: skip
+MT4_COLUMNS = {"opened_at": 1, "direction": 2, "quantity": 3, "pair": 4,
+               "entry_price": 5, "stop_loss": 6, "take_profit": 7, "closed_at": 8,
+               "exit_price": 9, "swap": 12, "gross_pnl": 13}  # fmt: skip
+MT5_CHARGES, MT4_CHARGES = (10,), (10, 11)
+
+
+def _metatrader_row(
+    cells: list[str], columns: dict[str, int], charges: tuple[int, ...], ticket: int
+) -> dict | Refusal:
+    try:
+        row = _typed({name: cells[index] for name, index in columns.items()})
+        charged = sum((number(cells[i]) or Decimal(0) for i in charges), Decimal(0))
+        row["fees"] = -charged
+    except ValueError as error:
+        return Refusal(str(error))
+    return _levels_and_ticket(row, cells[ticket].strip())
+
+
 def _mt5_rows(
     rows: Iterable[tuple[int, list[str]]],
 ) -> Iterator[tuple[int, dict | Refusal]]:
@@ -229,31 +252,8 @@ def _mt5_rows(
         if cells and cells[0].strip() in MT5_SECTIONS:
             return  # the next section of the report
         if len(cells) < len(MT5_HEADER) or not cells[1].strip().isdigit():
-            continue  # totals, blank lines, the next section of the report
-        (opened, position, symbol, kind, volume, price, stop, target) = cells[:8]
-        closed, exit_price, commission, swap, profit = cells[8:13]
-        try:
-            row = _typed(
-                {
-                    "pair": symbol,
-                    "direction": kind,
-                    "quantity": volume,
-                    "entry_price": price,
-                    "stop_loss": stop,
-                    "take_profit": target,
-                    "opened_at": opened,
-                    "closed_at": closed,
-                    "exit_price": exit_price,
-                    "swap": swap,
-                    "gross_pnl": profit,
-                }
-            )
-            # A commission is charged as a negative amount; a rebate is positive.
-            row["fees"] = -(number(commission) or Decimal(0))
-        except ValueError as error:
-            yield line, Refusal(str(error))
-            continue
-        yield line, _levels_and_ticket(row, position.strip())
+            continue  # totals, blank lines
+        yield line, _metatrader_row(cells, MT5_COLUMNS, MT5_CHARGES, 1)
 
 
 def _mt4_rows(
@@ -266,30 +266,7 @@ def _mt4_rows(
             continue  # totals, blank lines
         if cells[2].strip().lower() not in ("buy", "sell"):
             continue  # balance, credit, a cancelled pending order: no trade
-        ticket, opened, kind, size, item, price, stop, target = cells[:8]
-        closed, exit_price, commission, taxes, swap, profit = cells[8:14]
-        try:
-            row = _typed(
-                {
-                    "pair": item,
-                    "direction": kind,
-                    "quantity": size,
-                    "entry_price": price,
-                    "stop_loss": stop,
-                    "take_profit": target,
-                    "opened_at": opened,
-                    "closed_at": closed,
-                    "exit_price": exit_price,
-                    "swap": swap,
-                    "gross_pnl": profit,
-                }
-            )
-            charges = (number(commission) or Decimal(0)) + (number(taxes) or 0)
-            row["fees"] = -charges
-        except ValueError as error:
-            yield line, Refusal(str(error))
-            continue
-        yield line, _levels_and_ticket(row, ticket.strip())
+        yield line, _metatrader_row(cells, MT4_COLUMNS, MT4_CHARGES, 0)
 
 
 def _flex_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict | Refusal]]:
