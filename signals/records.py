@@ -8,6 +8,8 @@ by a correlated subquery in one statement."""
 from __future__ import annotations
 
 import dataclasses
+import operator
+from functools import reduce
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +18,6 @@ from django.db.models import (
     Count,
     F,
     FloatField,
-    OuterRef,
     Q,
     Subquery,
     Sum,
@@ -149,10 +150,15 @@ def _calibration(row: Calibration | None) -> dict[str, Any] | None:
 
 def _latest(queryset: Any, names: list[str], order: tuple[str, ...]) -> dict:
     """The first row of `queryset` in `order` for each strategy of `names`, by
-    strategy: one statement."""
-    first = queryset.filter(strategy=OuterRef("strategy")).order_by(*order)
-    rows = queryset.filter(strategy__in=names, pk=Subquery(first.values("pk")[:1]))
-    return {row.strategy: row for row in rows}
+    strategy: one statement of one uncorrelated `ORDER BY … LIMIT 1` subquery a
+    strategy, each run once (a correlated one ran for every stored version)."""
+    if not names:
+        return {}
+    firsts = [
+        Q(pk=Subquery(queryset.filter(strategy=name).order_by(*order).values("pk")[:1]))
+        for name in names
+    ]
+    return {row.strategy: row for row in queryset.filter(reduce(operator.or_, firsts))}
 
 
 def strategy_records(names: list[str] | None = None) -> list[dict[str, Any]]:
