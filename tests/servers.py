@@ -1,9 +1,13 @@
 """Helpers of the tests that start real server processes on loopback."""
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,3 +30,20 @@ def manage(env: dict[str, str], *args: str) -> str:
         check=True,
     )
     return done.stdout.strip()
+
+
+def server_stop(proc: subprocess.Popen) -> tuple[int, str]:
+    """Stop a server started in a session of its own (start_new_session) with
+    SIGTERM, as an orchestrator would: its exit code and output (stdout piped,
+    stderr into it). Failing to stop within 20 s kills it and fails the test."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        pytest.fail("server did not stop within 20 s of SIGTERM")
+    output = proc.stdout.read().decode(errors="replace")
+    proc.stdout.close()
+    return code, output

@@ -15,7 +15,6 @@ import importlib
 import inspect
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.servers import free_port, manage
+from tests.servers import free_port, manage, server_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -195,16 +194,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
             for name in [m for m in sys.modules if m.split(".")[0] == package]:
                 del sys.modules[name]
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            pytest.fail("server did not stop within 20 s of SIGTERM")
-        output = proc.stdout.read().decode(errors="replace")
-        proc.stdout.close()
+        code, output = server_stop(proc)
     assert code == 0, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
 

@@ -9,8 +9,6 @@ import gzip
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +21,8 @@ from pathlib import Path
 
 import brotli
 import pytest
+
+from tests.servers import free_port, server_stop
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
@@ -46,12 +46,6 @@ SERVERS = {
         "alphaforge.asgi:application",
     ],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def call(
@@ -141,16 +135,7 @@ def server(
             time.sleep(0.1)
         yield base
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            pytest.fail("server did not stop within 20 s of SIGTERM")
-        output = proc.stdout.read().decode(errors="replace")
-        proc.stdout.close()
+        code, output = server_stop(proc)
     assert code == 0, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
 
