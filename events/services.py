@@ -96,13 +96,15 @@ def _commit_order_lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK])
 
 
-def _columns(payload: dict[str, Any]) -> tuple[str, str, Decimal | None]:
-    """The filter columns of an event, copied from its payload."""
-    return (
-        str(payload.get("pair") or ""),
-        str(payload.get("timeframe") or ""),
-        _confidence(payload.get("confidence")),
-    )
+def _values(
+    pk: int | None, kind: str, now: datetime, payload: dict, body: str, cause: tuple
+) -> tuple:
+    """A row's values in COPY_FIELDS order; the filter columns are copied from
+    the payload."""
+    pair, timeframe = payload.get("pair"), payload.get("timeframe")
+    confidence = _confidence(payload.get("confidence"))
+    return (pk, kind, now, str(pair or ""), str(timeframe or ""), confidence, body,
+            *cause)  # fmt: skip
 
 
 def _copy(
@@ -132,7 +134,7 @@ def _copy(
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for event, (_, payload) in zip(recorded, events, strict=True):
                 copy.write_row(
-                    (event.id, event.type, now, *_columns(payload), event.body, *cause)
+                    _values(event.id, event.type, now, payload, event.body, cause)
                 )
     return recorded
 
@@ -142,8 +144,8 @@ def _bulk_create(
 ) -> list[RecordedEvent]:
     """SQLite: the ids come from the insert, the JSON follows (one executemany)."""
     rows = Event.objects.bulk_create(
-        Event(None, kind, now, *_columns(payload), "", *cause)  # COPY_FIELDS' order
-        for kind, payload in events
+        Event(**dict(zip(COPY_FIELDS, values, strict=True)))
+        for values in (_values(None, k, now, p, "", cause) for k, p in events)
     )
     recorded = [
         RecordedEvent(

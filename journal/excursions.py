@@ -80,13 +80,6 @@ def in_r(pips: Decimal | None, entry: Any) -> float | None:
     return float(pips / (abs(entry.entry_price - entry.stop_loss) / pip))
 
 
-def exit_efficiency(entry: Any) -> float | None:
-    """pips ÷ MFE: the share of the best move the exit kept (None without an MFE)."""
-    if entry.mfe_pips is None or entry.pips is None or entry.mfe_pips <= 0:
-        return None
-    return float(entry.pips / entry.mfe_pips)
-
-
 def _extremes(entries: QuerySet, timeframe: str) -> list[dict[str, Any]]:
     """Each entry's candle extremes on `timeframe`, by correlated subqueries."""
     reach = timedelta(seconds=TIMEFRAME_SECONDS[timeframe])
